@@ -1,0 +1,211 @@
+//! Identifiers: case (document) ids in automerge-repo's format, random entry ids for map keys, device ids.
+//!
+//! Every id is generated from a caller-supplied RNG so that core stays deterministic under test.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::RngCore;
+
+/// Why a string is not a valid id. Carries no part of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("not a base58check document id of 16 bytes")]
+    BadCaseId,
+    #[error("not an entry id of 16 lowercase hex digits")]
+    BadEntryId,
+    #[error("not a device id (1 to 64 characters of [A-Za-z0-9_-])")]
+    BadDeviceId,
+}
+
+/// The id of one case, which is also the automerge-repo `DocumentId` of its document:
+/// bs58check of 16 random bytes (a UUID v4), as stock automerge-repo clients expect.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CaseId([u8; 16]);
+
+impl CaseId {
+    /// A fresh random id with UUID v4 version and variant bits, like automerge-repo makes.
+    pub fn random(rng: &mut dyn RngCore) -> Self {
+        let mut bytes = [0u8; 16];
+        rng.fill_bytes(&mut bytes);
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        Self(bytes)
+    }
+
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl fmt::Display for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&bs58::encode(self.0).with_check().into_string())
+    }
+}
+
+impl fmt::Debug for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CaseId({self})")
+    }
+}
+
+impl FromStr for CaseId {
+    type Err = IdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() > 40 {
+            return Err(IdError::BadCaseId);
+        }
+        let bytes = bs58::decode(s)
+            .with_check(None)
+            .into_vec()
+            .map_err(|_| IdError::BadCaseId)?;
+        let bytes: [u8; 16] = bytes.try_into().map_err(|_| IdError::BadCaseId)?;
+        Ok(Self(bytes))
+    }
+}
+
+/// The key of an entry in one of a case's maps (contacts, goals, steps, agreements):
+/// 64 random bits as 16 lowercase hex digits, so concurrent offline additions never collide.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryId(String);
+
+impl EntryId {
+    pub fn random(rng: &mut dyn RngCore) -> Self {
+        Self(format!("{:016x}", rng.next_u64()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EntryId({})", self.0)
+    }
+}
+
+impl FromStr for EntryId {
+    type Err = IdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let valid = s.len() == 16 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if valid {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::BadEntryId)
+        }
+    }
+}
+
+/// Ids of contacts, goals, steps and agreements are all entry ids.
+pub type ContactId = EntryId;
+pub type GoalId = EntryId;
+pub type StepId = EntryId;
+pub type AgreementId = EntryId;
+
+/// An opaque, non-personal identifier (device, user, team): what the relay assigned.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpaqueId(String);
+
+impl OpaqueId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OpaqueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for OpaqueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+impl FromStr for OpaqueId {
+    type Err = IdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let valid = (1..=64).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if valid {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::BadDeviceId)
+        }
+    }
+}
+
+pub type DeviceId = OpaqueId;
+pub type UserId = OpaqueId;
+pub type TeamId = OpaqueId;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn case_id_round_trips_and_matches_automerge_repo_shape() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let id = CaseId::random(&mut rng);
+        let text = id.to_string();
+        assert!((27..=28).contains(&text.len()), "{text}");
+        assert_eq!(text.parse::<CaseId>().unwrap(), id);
+        assert_eq!(id.as_bytes()[6] >> 4, 4, "uuid v4 version nibble");
+    }
+
+    #[test]
+    fn a_document_id_made_by_automerge_repo_js_parses() {
+        // An id generated by @automerge/automerge-repo 2.5 (taken from its documentation).
+        assert!("4Mq4E7JPY1ddRvm6PPi9qoavxeUH".parse::<CaseId>().is_ok());
+    }
+
+    #[test]
+    fn bad_ids_are_rejected() {
+        assert_eq!("".parse::<CaseId>(), Err(IdError::BadCaseId));
+        assert_eq!("0OIl".parse::<CaseId>(), Err(IdError::BadCaseId));
+        // valid base58, broken checksum
+        assert_eq!(
+            "4Mq4E7JPY1ddRvm6PPi9qoavxeUJ".parse::<CaseId>(),
+            Err(IdError::BadCaseId)
+        );
+        assert!("0123456789abcdeF".parse::<EntryId>().is_err());
+        assert!("0123456789abcde".parse::<EntryId>().is_err());
+        assert!("x".repeat(65).parse::<OpaqueId>().is_err());
+        assert!("a b".parse::<OpaqueId>().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn case_id_text_round_trip(bytes in any::<[u8; 16]>()) {
+            let id = CaseId::from_bytes(bytes);
+            prop_assert_eq!(id.to_string().parse::<CaseId>().unwrap(), id);
+        }
+
+        #[test]
+        fn arbitrary_strings_never_panic_the_parsers(s in ".{0,64}") {
+            let _ = s.parse::<CaseId>();
+            let _ = s.parse::<EntryId>();
+            let _ = s.parse::<OpaqueId>();
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! A device's cases: documents held in memory, every edit saved durably to a [`Store`] before it
+//! is reported done, and the bookkeeping of which local changes the relay has confirmed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{ActorId, ChangeHash, ReadDoc};
+use rand::RngCore;
+
+use crate::document::{CaseDoc, DocumentError, EditCtx, EditError};
+use crate::ids::{CaseId, DeviceId};
+use crate::model::{Case, UnixMillis};
+use crate::store::{Store, StoreError};
+
+/// After this many stored changes a case is compacted into one snapshot.
+const COMPACT_AFTER_CHANGES: usize = 64;
+/// Name of the stored Automerge actor id of this device.
+const ACTOR_SECRET: &str = "automerge-actor";
+
+/// What went wrong with a device's local cases. Never carries case content.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("this device holds no such case")]
+    UnknownCase,
+    #[error("the stored actor id is damaged")]
+    BadActor,
+    #[error("a stored case could not be loaded")]
+    Load(#[source] DocumentError),
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The cases one device holds, backed by a store.
+#[derive(Debug)]
+pub struct LocalCases<S: Store> {
+    store: S,
+    device: DeviceId,
+    actor: ActorId,
+    cases: BTreeMap<CaseId, CaseDoc>,
+    /// Changes stored since each case's last snapshot.
+    uncompacted: BTreeMap<CaseId, usize>,
+}
+
+impl<S: Store> LocalCases<S> {
+    /// Opens the cases held in `store`. A new store gets a fresh random actor id for this device.
+    pub fn open(mut store: S, device: DeviceId, rng: &mut dyn RngCore) -> Result<Self, LocalError> {
+        let actor = match store.get_secret(ACTOR_SECRET)? {
+            Some(bytes) if bytes.len() == 16 => ActorId::from(bytes),
+            Some(_) => return Err(LocalError::BadActor),
+            None => {
+                let mut bytes = [0u8; 16];
+                rng.fill_bytes(&mut bytes);
+                store.put_secret(ACTOR_SECRET, &bytes)?;
+                ActorId::from(bytes)
+            }
+        };
+        let mut cases = BTreeMap::new();
+        let mut uncompacted = BTreeMap::new();
+        for id in store.case_ids()? {
+            let Some(stored) = store.load_case(&id)? else {
+                continue;
+            };
+            let doc = CaseDoc::load(id, &stored.concatenated(), actor.clone())
+                .map_err(LocalError::Load)?;
+            uncompacted.insert(id, stored.changes.len());
+            cases.insert(id, doc);
+        }
+        Ok(Self {
+            store,
+            device,
+            actor,
+            cases,
+            uncompacted,
+        })
+    }
+
+    pub fn device(&self) -> &DeviceId {
+        &self.device
+    }
+
+    pub fn case_ids(&self) -> Vec<CaseId> {
+        self.cases.keys().copied().collect()
+    }
+
+    pub fn doc(&self, case: &CaseId) -> Option<&CaseDoc> {
+        self.cases.get(case)
+    }
+
+    /// Reads one case.
+    pub fn read(&self, case: &CaseId) -> Result<Case, LocalError> {
+        Ok(self
+            .cases
+            .get(case)
+            .ok_or(LocalError::UnknownCase)?
+            .read()?)
+    }
+
+    /// Every readable case (cases still waiting for their first sync are skipped).
+    pub fn read_all(&self) -> Vec<Case> {
+        self.cases
+            .values()
+            .filter_map(|doc| doc.read().ok())
+            .collect()
+    }
+
+    /// Runs one operation on a case and saves the resulting change durably before returning.
+    /// If saving fails, the in-memory document is rolled back to what the store holds, so memory
+    /// never shows an edit that would be lost.
+    pub fn edit<T>(
+        &mut self,
+        case: &CaseId,
+        now: UnixMillis,
+        rng: &mut dyn RngCore,
+        op: impl FnOnce(&mut CaseDoc, &mut EditCtx<'_>) -> Result<T, EditError>,
+    ) -> Result<T, LocalError> {
+        let doc = self.cases.get_mut(case).ok_or(LocalError::UnknownCase)?;
+        let before = doc.heads();
+        let mut ctx = EditCtx {
+            now,
+            device: &self.device,
+            rng,
+        };
+        let result = op(doc, &mut ctx)?;
+        let (bytes, hashes) = doc.changes_since(&before);
+        self.persist(case, &bytes, &hashes)?;
+        Ok(result)
+    }
+
+    /// Merges changes (or a whole saved document) received from the relay, storing what was new.
+    /// A case not held yet is created. Returns the number of new changes.
+    pub fn receive(&mut self, case: &CaseId, bytes: &[u8]) -> Result<usize, LocalError> {
+        let actor = self.actor.clone();
+        let doc = self
+            .cases
+            .entry(*case)
+            .or_insert_with(|| CaseDoc::empty(*case, actor));
+        let before = doc.heads();
+        if let Err(err) = doc.apply_encoded(bytes) {
+            self.reload(case)?;
+            return Err(err.into());
+        }
+        let (new_bytes, new_hashes) = doc.changes_since(&before);
+        if new_hashes.is_empty() {
+            return Ok(0);
+        }
+        self.persist(case, &new_bytes, &[])?;
+        Ok(new_hashes.len())
+    }
+
+    /// Local changes the relay has not confirmed yet, over all cases.
+    pub fn pending_count(&self) -> Result<u64, LocalError> {
+        Ok(self.store.pending_count()?)
+    }
+
+    /// Records that the relay's document has `relay_heads`: every pending local change that is an
+    /// ancestor of a head this device knows is confirmed. Returns how many were confirmed.
+    pub fn confirm(
+        &mut self,
+        case: &CaseId,
+        relay_heads: &[ChangeHash],
+    ) -> Result<usize, LocalError> {
+        let doc = self.cases.get(case).ok_or(LocalError::UnknownCase)?;
+        let known: Vec<ChangeHash> = relay_heads
+            .iter()
+            .filter(|h| doc.automerge().get_change_by_hash(h).is_some())
+            .copied()
+            .collect();
+        let not_at_relay: BTreeSet<ChangeHash> = doc
+            .automerge()
+            .get_changes(&known)
+            .iter()
+            .map(|c| c.hash())
+            .collect();
+        let confirmed: Vec<ChangeHash> = self
+            .store
+            .pending_changes(case)?
+            .into_iter()
+            .filter(|h| !not_at_relay.contains(h))
+            .collect();
+        self.store.mark_confirmed(case, &confirmed)?;
+        Ok(confirmed.len())
+    }
+
+    /// Removes a case and all its history from this device (reassigned away, or erased).
+    pub fn remove_case(&mut self, case: &CaseId) -> Result<(), LocalError> {
+        self.store.delete_case(case)?;
+        self.cases.remove(case);
+        self.uncompacted.remove(case);
+        Ok(())
+    }
+
+    /// Replaces a case's stored changes with one snapshot.
+    pub fn compact(&mut self, case: &CaseId) -> Result<(), LocalError> {
+        let doc = self.cases.get(case).ok_or(LocalError::UnknownCase)?;
+        self.store.replace_with_snapshot(case, &doc.save())?;
+        self.uncompacted.insert(*case, 0);
+        Ok(())
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    fn persist(
+        &mut self,
+        case: &CaseId,
+        bytes: &[u8],
+        local: &[ChangeHash],
+    ) -> Result<(), LocalError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if let Err(err) = self.store.append_changes(case, bytes, local) {
+            self.reload(case)?;
+            return Err(err.into());
+        }
+        let count = self.uncompacted.entry(*case).or_insert(0);
+        *count += 1;
+        if *count >= COMPACT_AFTER_CHANGES {
+            self.compact(case)?;
+        }
+        Ok(())
+    }
+
+    /// Puts the in-memory document back to what the store holds.
+    fn reload(&mut self, case: &CaseId) -> Result<(), LocalError> {
+        match self.store.load_case(case)? {
+            Some(stored) => {
+                let doc = CaseDoc::load(*case, &stored.concatenated(), self.actor.clone())
+                    .map_err(LocalError::Load)?;
+                self.cases.insert(*case, doc);
+            }
+            None => {
+                self.cases.remove(case);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

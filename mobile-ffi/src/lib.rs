@@ -1,0 +1,1 @@
+//! UniFFI bindings of peerlog-core (coming with the mobile-ffi issue).

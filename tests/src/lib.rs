@@ -1,0 +1,1 @@
+//! Shared helpers for Peerlog's cross-crate integration tests.
