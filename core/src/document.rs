@@ -4,6 +4,7 @@
 //! transaction that is committed with a timestamp or rolled back whole, so a refused input never
 //! leaves a half-written document.
 
+use automerge::sync::SyncDoc;
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, Automerge, AutomergeError, ChangeHash};
 use jiff::civil::Date;
@@ -195,6 +196,26 @@ impl CaseDoc {
             .map_err(DocumentError::merge)?;
         self.check_identity()?;
         Ok(applied)
+    }
+
+    /// Applies one automerge sync message from a peer, then checks identity and schema again.
+    pub fn receive_sync_message(
+        &mut self,
+        state: &mut automerge::sync::State,
+        message: automerge::sync::Message,
+    ) -> Result<(), DocumentError> {
+        self.doc
+            .receive_sync_message(state, message)
+            .map_err(DocumentError::merge)?;
+        self.check_identity()
+    }
+
+    /// The next automerge sync message for a peer, if there is anything to say.
+    pub fn generate_sync_message(
+        &self,
+        state: &mut automerge::sync::State,
+    ) -> Option<automerge::sync::Message> {
+        self.doc.generate_sync_message(state)
     }
 
     /// Merges another replica of the same case into this one.

@@ -90,12 +90,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod client;
 pub mod crypto;
 pub mod document;
 pub mod ids;
 pub mod insights;
 pub mod local;
 pub mod model;
+pub mod protocol;
 pub mod settings;
 pub mod store;
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::{ActorId, ChangeHash, ReadDoc};
+use automerge::{ActorId, ChangeHash, ReadDoc, sync};
 use rand::RngCore;
 
 use crate::document::{CaseDoc, DocumentError, EditCtx, EditError};
@@ -15,6 +15,10 @@ use crate::store::{Store, StoreError};
 const COMPACT_AFTER_CHANGES: usize = 64;
 /// Name of the stored Automerge actor id of this device.
 const ACTOR_SECRET: &str = "automerge-actor";
+
+fn sync_state_name(case: &CaseId) -> String {
+    format!("sync-state/{case}")
+}
 
 /// What went wrong with a device's local cases. Never carries case content.
 #[derive(Debug, thiserror::Error)]
@@ -132,18 +136,76 @@ impl<S: Store> LocalCases<S> {
     /// Merges changes (or a whole saved document) received from the relay, storing what was new.
     /// A case not held yet is created. Returns the number of new changes.
     pub fn receive(&mut self, case: &CaseId, bytes: &[u8]) -> Result<usize, LocalError> {
+        self.merge_remote(case, |doc| doc.apply_encoded(bytes).map(|_| ()))
+    }
+
+    /// Applies one automerge sync message from the relay for a case (creating the case if this
+    /// device does not hold it yet) and stores what was new. Returns the number of new changes.
+    pub fn receive_sync_message(
+        &mut self,
+        case: &CaseId,
+        state: &mut sync::State,
+        message: sync::Message,
+    ) -> Result<usize, LocalError> {
+        self.merge_remote(case, |doc| doc.receive_sync_message(state, message))
+    }
+
+    /// The next sync message for the relay about a case; for a case not held yet, a request.
+    pub fn generate_sync_message(
+        &self,
+        case: &CaseId,
+        state: &mut sync::State,
+    ) -> Option<sync::Message> {
+        match self.cases.get(case) {
+            Some(doc) => doc.generate_sync_message(state),
+            None => CaseDoc::empty(*case, self.actor.clone()).generate_sync_message(state),
+        }
+    }
+
+    /// The sync state kept with the relay for a case from the last session (fresh if none):
+    /// a reconnect with nothing new then costs one small round trip, not a bloom filter of the
+    /// whole history.
+    pub fn sync_state(&self, case: &CaseId) -> Result<sync::State, LocalError> {
+        Ok(self
+            .store
+            .get_secret(&sync_state_name(case))?
+            .and_then(|bytes| sync::State::decode(&bytes).ok())
+            .unwrap_or_default())
+    }
+
+    /// Keeps a case's sync state for the next session.
+    pub fn save_sync_state(
+        &mut self,
+        case: &CaseId,
+        state: &sync::State,
+    ) -> Result<(), LocalError> {
+        Ok(self
+            .store
+            .put_secret(&sync_state_name(case), &state.encode())?)
+    }
+
+    /// Runs `merge` on a case's document (created empty if new) and stores the new changes; on
+    /// failure memory is put back to what the store holds.
+    fn merge_remote(
+        &mut self,
+        case: &CaseId,
+        merge: impl FnOnce(&mut CaseDoc) -> Result<(), DocumentError>,
+    ) -> Result<usize, LocalError> {
         let actor = self.actor.clone();
         let doc = self
             .cases
             .entry(*case)
             .or_insert_with(|| CaseDoc::empty(*case, actor));
         let before = doc.heads();
-        if let Err(err) = doc.apply_encoded(bytes) {
+        if let Err(err) = merge(doc) {
             self.reload(case)?;
             return Err(err.into());
         }
         let (new_bytes, new_hashes) = doc.changes_since(&before);
         if new_hashes.is_empty() {
+            if before.is_empty() && doc.heads().is_empty() {
+                self.cases.remove(case);
+            }
             return Ok(0);
         }
         self.persist(case, &new_bytes, &[])?;
@@ -187,6 +249,7 @@ impl<S: Store> LocalCases<S> {
     /// Removes a case and all its history from this device (reassigned away, or erased).
     pub fn remove_case(&mut self, case: &CaseId) -> Result<(), LocalError> {
         self.store.delete_case(case)?;
+        self.store.delete_secret(&sync_state_name(case))?;
         self.cases.remove(case);
         self.uncompacted.remove(case);
         Ok(())

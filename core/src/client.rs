@@ -1,0 +1,299 @@
+//! The phone's sync client as a state machine: protocol messages and local edits in, messages to
+//! send and events out. No sockets, no clock; a thin async driver feeds it (and tests feed it a
+//! simulated relay).
+//!
+//! One session = one connection: [`SyncClient::connect`] yields the `join`; after the relay's
+//! `peer` the client offers every case it holds (and asks for the ones it was told exist but does
+//! not hold yet), then answers the relay's sync messages until both sides are quiet. A local
+//! change is counted as synced only when the relay's heads contain it ([`LocalCases::confirm`]):
+//! the relay persists before it sends heads. Sync states are kept per case across sessions so a
+//! reconnect with nothing new costs one small round trip.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::sync;
+
+use crate::ids::CaseId;
+use crate::local::{LocalCases, LocalError};
+use crate::protocol::{
+    DocUnavailable, Join, Message, PROTOCOL_VERSION, PeerId, PeerMetadata, SyncMessage,
+};
+use crate::store::Store;
+
+/// Why a session failed. Never carries case content.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the relay sent {0} before the handshake finished")]
+    NotJoined(&'static str),
+    #[error("the relay answered the handshake twice or out of turn")]
+    UnexpectedPeer,
+    #[error("the relay selected an unsupported protocol version")]
+    UnsupportedVersion,
+    #[error("a message was addressed to another peer")]
+    WrongTarget,
+    #[error("the relay sent a sync message that does not decode")]
+    BadSyncMessage,
+    #[error("the relay reported an error and closes the connection")]
+    RelayError,
+    #[error(transparent)]
+    Local(#[from] LocalError),
+}
+
+/// Something the app may want to react to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The handshake finished.
+    Ready,
+    /// New changes from the relay were merged into a case (`new` of them).
+    CaseChanged { case: CaseId, new: usize },
+    /// The relay confirmed `count` local changes of a case.
+    Confirmed { case: CaseId, count: usize },
+    /// The relay does not have this case or this device may not see it.
+    Unavailable { case: CaseId },
+}
+
+/// What a step of the state machine produced.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub send: Vec<Message>,
+    pub events: Vec<ClientEvent>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Disconnected,
+    Joining,
+    Ready,
+}
+
+/// The sync client of one device.
+#[derive(Debug)]
+pub struct SyncClient {
+    me: PeerId,
+    storage_id: String,
+    phase: Phase,
+    relay: Option<PeerId>,
+    /// Sync states of the cases spoken about in this session.
+    states: BTreeMap<CaseId, sync::State>,
+    /// Cases the device should hold but has not received yet (from its directory).
+    wanted: BTreeSet<CaseId>,
+    unavailable: BTreeSet<CaseId>,
+}
+
+impl SyncClient {
+    /// `me` is the peer id the relay bound to this device at enrolment; `storage_id` names this
+    /// device's store (it lets the relay keep sync state for us).
+    pub fn new(me: PeerId, storage_id: String) -> Self {
+        Self {
+            me,
+            storage_id,
+            phase: Phase::Disconnected,
+            relay: None,
+            states: BTreeMap::new(),
+            wanted: BTreeSet::new(),
+            unavailable: BTreeSet::new(),
+        }
+    }
+
+    /// Starts a session on a freshly opened connection: the `join` to send.
+    pub fn connect(&mut self) -> Message {
+        self.phase = Phase::Joining;
+        self.relay = None;
+        self.states.clear();
+        self.unavailable.clear();
+        Message::Join(Join {
+            sender_id: self.me.clone(),
+            supported_protocol_versions: vec![PROTOCOL_VERSION.to_owned()],
+            peer_metadata: Some(PeerMetadata {
+                storage_id: Some(self.storage_id.clone()),
+                is_ephemeral: false,
+            }),
+        })
+    }
+
+    /// Ends a session (connection closed or cut): keeps each case's sync state for next time.
+    pub fn disconnect<S: Store>(&mut self, cases: &mut LocalCases<S>) -> Result<(), ClientError> {
+        for (case, state) in std::mem::take(&mut self.states) {
+            if cases.doc(&case).is_some() {
+                cases.save_sync_state(&case, &state)?;
+            }
+        }
+        self.phase = Phase::Disconnected;
+        self.relay = None;
+        Ok(())
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Ready
+    }
+
+    /// Asks for a case this device should hold (listed in its directory) but does not.
+    pub fn want<S: Store>(
+        &mut self,
+        case: CaseId,
+        cases: &mut LocalCases<S>,
+    ) -> Result<Output, ClientError> {
+        self.wanted.insert(case);
+        let mut out = Output::default();
+        if self.is_ready() && cases.doc(&case).is_none() {
+            self.offer(case, cases, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Cases asked for that the relay said it does not have (or this device may not see).
+    pub fn unavailable(&self) -> impl Iterator<Item = &CaseId> {
+        self.unavailable.iter()
+    }
+
+    /// After a local edit of `case`: the messages that carry it to the relay.
+    pub fn local_change<S: Store>(
+        &mut self,
+        case: CaseId,
+        cases: &mut LocalCases<S>,
+    ) -> Result<Output, ClientError> {
+        let mut out = Output::default();
+        if self.is_ready() {
+            self.offer(case, cases, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Handles one message from the relay.
+    pub fn handle<S: Store>(
+        &mut self,
+        message: Message,
+        cases: &mut LocalCases<S>,
+    ) -> Result<Output, ClientError> {
+        let mut out = Output::default();
+        match message {
+            Message::Peer(peer) => {
+                if self.phase != Phase::Joining {
+                    return Err(ClientError::UnexpectedPeer);
+                }
+                if peer.selected_protocol_version != PROTOCOL_VERSION {
+                    return Err(ClientError::UnsupportedVersion);
+                }
+                if peer.target_id != self.me {
+                    return Err(ClientError::WrongTarget);
+                }
+                self.relay = Some(peer.sender_id);
+                self.phase = Phase::Ready;
+                out.events.push(ClientEvent::Ready);
+                let mut all: BTreeSet<CaseId> = cases.case_ids().into_iter().collect();
+                all.extend(self.wanted.iter().copied());
+                for case in all {
+                    self.offer(case, cases, &mut out)?;
+                }
+            }
+            Message::Sync(msg) | Message::Request(msg) => {
+                self.check_ready("sync")?;
+                if msg.target_id != self.me {
+                    return Err(ClientError::WrongTarget);
+                }
+                self.receive(msg, cases, &mut out)?;
+            }
+            Message::DocUnavailable(DocUnavailable {
+                document_id,
+                target_id,
+                ..
+            }) => {
+                self.check_ready("doc-unavailable")?;
+                if target_id != self.me {
+                    return Err(ClientError::WrongTarget);
+                }
+                self.unavailable.insert(document_id);
+                self.states.remove(&document_id);
+                out.events
+                    .push(ClientEvent::Unavailable { case: document_id });
+            }
+            Message::Error(_) => return Err(ClientError::RelayError),
+            // Relayed presence, heads gossip and advisory messages mean nothing to this client.
+            Message::Ephemeral(_)
+            | Message::RemoteSubscriptionChange(_)
+            | Message::RemoteHeadsChanged(_)
+            | Message::Leave(_)
+            | Message::Join(_) => {}
+        }
+        Ok(out)
+    }
+
+    fn check_ready(&self, what: &'static str) -> Result<(), ClientError> {
+        if self.phase == Phase::Ready {
+            Ok(())
+        } else {
+            Err(ClientError::NotJoined(what))
+        }
+    }
+
+    fn state<S: Store>(
+        &mut self,
+        case: CaseId,
+        cases: &LocalCases<S>,
+    ) -> Result<&mut sync::State, ClientError> {
+        if !self.states.contains_key(&case) {
+            let state = cases.sync_state(&case)?;
+            self.states.insert(case, state);
+        }
+        Ok(self.states.entry(case).or_default())
+    }
+
+    /// Sends whatever the relay should hear about `case` now: a `sync` for a held case, a
+    /// `request` for a wanted one.
+    fn offer<S: Store>(
+        &mut self,
+        case: CaseId,
+        cases: &mut LocalCases<S>,
+        out: &mut Output,
+    ) -> Result<(), ClientError> {
+        let Some(relay) = self.relay.clone() else {
+            return Ok(());
+        };
+        let held = cases.doc(&case).is_some();
+        let state = self.state(case, cases)?;
+        if let Some(message) = cases.generate_sync_message(&case, state) {
+            let msg = SyncMessage {
+                sender_id: self.me.clone(),
+                target_id: relay,
+                document_id: case,
+                data: message.encode(),
+            };
+            out.send.push(if held {
+                Message::Sync(msg)
+            } else {
+                Message::Request(msg)
+            });
+        }
+        Ok(())
+    }
+
+    fn receive<S: Store>(
+        &mut self,
+        msg: SyncMessage,
+        cases: &mut LocalCases<S>,
+        out: &mut Output,
+    ) -> Result<(), ClientError> {
+        let case = msg.document_id;
+        let message = sync::Message::decode(&msg.data).map_err(|_| ClientError::BadSyncMessage)?;
+        let state = self.state(case, cases)?;
+        let new = cases.receive_sync_message(&case, state, message)?;
+        if new > 0 {
+            self.wanted.remove(&case);
+            self.unavailable.remove(&case);
+            out.events.push(ClientEvent::CaseChanged { case, new });
+        }
+        if cases.doc(&case).is_some() {
+            let relay_heads = self.states.get(&case).and_then(|s| s.their_heads.clone());
+            if let Some(heads) = relay_heads {
+                let count = cases.confirm(&case, &heads)?;
+                if count > 0 {
+                    out.events.push(ClientEvent::Confirmed { case, count });
+                }
+            }
+        }
+        self.offer(case, cases, out)
+    }
+}
+
+#[cfg(test)]
+mod tests;
