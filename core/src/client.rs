@@ -50,6 +50,11 @@ pub enum ClientEvent {
     Confirmed { case: CaseId, count: usize },
     /// The relay does not have this case or this device may not see it.
     Unavailable { case: CaseId },
+    /// The user's directory changed (cases added, removed, settings).
+    DirectoryChanged,
+    /// A case is no longer listed for this user (reassigned away, or erased): it and its history
+    /// were removed from this device.
+    CaseRemoved { case: CaseId },
 }
 
 /// What a step of the state machine produced.
@@ -114,7 +119,7 @@ impl SyncClient {
     /// Ends a session (connection closed or cut): keeps each case's sync state for next time.
     pub fn disconnect<S: Store>(&mut self, cases: &mut LocalCases<S>) -> Result<(), ClientError> {
         for (case, state) in std::mem::take(&mut self.states) {
-            if cases.doc(&case).is_some() {
+            if cases.doc(&case).is_some() || cases.directory_id() == Some(case) {
                 cases.save_sync_state(&case, &state)?;
             }
         }
@@ -182,6 +187,7 @@ impl SyncClient {
                 out.events.push(ClientEvent::Ready);
                 let mut all: BTreeSet<CaseId> = cases.case_ids().into_iter().collect();
                 all.extend(self.wanted.iter().copied());
+                all.extend(cases.directory_id());
                 for case in all {
                     self.offer(case, cases, &mut out)?;
                 }
@@ -231,11 +237,10 @@ impl SyncClient {
         case: CaseId,
         cases: &LocalCases<S>,
     ) -> Result<&mut sync::State, ClientError> {
-        if !self.states.contains_key(&case) {
-            let state = cases.sync_state(&case)?;
-            self.states.insert(case, state);
-        }
-        Ok(self.states.entry(case).or_default())
+        Ok(match self.states.entry(case) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(cases.sync_state(&case)?),
+        })
     }
 
     /// Sends whatever the relay should hear about `case` now: a `sync` for a held case, a
@@ -267,6 +272,31 @@ impl SyncClient {
         Ok(())
     }
 
+    /// Makes the held cases match the directory: asks for newly listed cases, removes cases no
+    /// longer listed (with their history).
+    fn follow_directory<S: Store>(
+        &mut self,
+        cases: &mut LocalCases<S>,
+        out: &mut Output,
+    ) -> Result<(), ClientError> {
+        let Some(directory) = cases.directory() else {
+            return Ok(());
+        };
+        for case in cases.case_ids() {
+            if !directory.cases.contains_key(&case) {
+                cases.remove_case(&case)?;
+                self.states.remove(&case);
+                out.events.push(ClientEvent::CaseRemoved { case });
+            }
+        }
+        for case in directory.cases.keys() {
+            if cases.doc(case).is_none() && self.wanted.insert(*case) {
+                self.offer(*case, cases, out)?;
+            }
+        }
+        Ok(())
+    }
+
     fn receive<S: Store>(
         &mut self,
         msg: SyncMessage,
@@ -277,6 +307,13 @@ impl SyncClient {
         let message = sync::Message::decode(&msg.data).map_err(|_| ClientError::BadSyncMessage)?;
         let state = self.state(case, cases)?;
         let new = cases.receive_sync_message(&case, state, message)?;
+        if cases.directory_id() == Some(case) {
+            if new > 0 {
+                out.events.push(ClientEvent::DirectoryChanged);
+                self.follow_directory(cases, out)?;
+            }
+            return self.offer(case, cases, out);
+        }
         if new > 0 {
             self.wanted.remove(&case);
             self.unavailable.remove(&case);

@@ -92,6 +92,7 @@
 
 pub mod client;
 pub mod crypto;
+pub mod directory;
 pub mod document;
 pub mod ids;
 pub mod insights;

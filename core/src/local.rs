@@ -3,9 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::{ActorId, ChangeHash, ReadDoc, sync};
+use automerge::sync::SyncDoc;
+use automerge::{ActorId, Automerge, ChangeHash, ReadDoc, sync};
 use rand::RngCore;
 
+use crate::directory::{self, Directory};
 use crate::document::{CaseDoc, DocumentError, EditCtx, EditError};
 use crate::ids::{CaseId, DeviceId};
 use crate::model::{Case, UnixMillis};
@@ -16,6 +18,23 @@ const COMPACT_AFTER_CHANGES: usize = 64;
 /// Name of the stored Automerge actor id of this device.
 const ACTOR_SECRET: &str = "automerge-actor";
 
+/// Names of the stored directory document id and bytes, and of the last successful sync time.
+const DIRECTORY_ID_SECRET: &str = "directory-id";
+const DIRECTORY_DOC_SECRET: &str = "directory-doc";
+const LAST_SYNC_SECRET: &str = "last-sync";
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What the lost-phone policy allows right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockState {
+    /// Synced recently enough: everything works.
+    Open,
+    /// Too long without a sync: no case content is readable or writable until the next sync.
+    Locked,
+    /// Far too long: the app must destroy the store and its key now.
+    MustWipe,
+}
+
 fn sync_state_name(case: &CaseId) -> String {
     format!("sync-state/{case}")
 }
@@ -25,8 +44,12 @@ fn sync_state_name(case: &CaseId) -> String {
 pub enum LocalError {
     #[error("this device holds no such case")]
     UnknownCase,
+    #[error("the device has not synced for too long; sync to unlock")]
+    Locked,
     #[error("the stored actor id is damaged")]
     BadActor,
+    #[error("the directory document is damaged")]
+    BadDirectory,
     #[error("a stored case could not be loaded")]
     Load(#[source] DocumentError),
     #[error(transparent)]
@@ -46,6 +69,9 @@ pub struct LocalCases<S: Store> {
     cases: BTreeMap<CaseId, CaseDoc>,
     /// Changes stored since each case's last snapshot.
     uncompacted: BTreeMap<CaseId, usize>,
+    /// The user's directory document (read-only, written by the relay), once known.
+    directory: Option<(CaseId, Automerge)>,
+    locked: bool,
 }
 
 impl<S: Store> LocalCases<S> {
@@ -72,13 +98,97 @@ impl<S: Store> LocalCases<S> {
             uncompacted.insert(id, stored.changes.len());
             cases.insert(id, doc);
         }
+        let directory = match store.get_secret(DIRECTORY_ID_SECRET)? {
+            Some(id) => {
+                let id: CaseId = String::from_utf8(id)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or(LocalError::BadDirectory)?;
+                let doc = match store.get_secret(DIRECTORY_DOC_SECRET)? {
+                    Some(bytes) => Automerge::load(&bytes).map_err(|_| LocalError::BadDirectory)?,
+                    None => Automerge::new(),
+                };
+                Some((id, doc))
+            }
+            None => None,
+        };
         Ok(Self {
             store,
             device,
             actor,
             cases,
             uncompacted,
+            directory,
+            locked: false,
         })
+    }
+
+    /// Sets the id of this user's directory document (given at enrolment).
+    pub fn set_directory_id(&mut self, id: CaseId) -> Result<(), LocalError> {
+        if self
+            .directory
+            .as_ref()
+            .is_some_and(|(known, _)| *known == id)
+        {
+            return Ok(());
+        }
+        self.store
+            .put_secret(DIRECTORY_ID_SECRET, id.to_string().as_bytes())?;
+        self.store.delete_secret(DIRECTORY_DOC_SECRET)?;
+        self.directory = Some((id, Automerge::new()));
+        Ok(())
+    }
+
+    pub fn directory_id(&self) -> Option<CaseId> {
+        self.directory.as_ref().map(|(id, _)| *id)
+    }
+
+    /// The directory as last received; `None` before the first sync.
+    pub fn directory(&self) -> Option<Directory> {
+        let (_, doc) = self.directory.as_ref()?;
+        directory::read(doc).ok()
+    }
+
+    /// Records a successful sync at `now` (unlocks a locked store).
+    pub fn record_sync(&mut self, now: UnixMillis) -> Result<(), LocalError> {
+        self.store
+            .put_secret(LAST_SYNC_SECRET, &now.to_be_bytes())?;
+        self.locked = false;
+        Ok(())
+    }
+
+    /// The last successful sync, if any.
+    pub fn last_sync(&self) -> Result<Option<UnixMillis>, LocalError> {
+        Ok(self
+            .store
+            .get_secret(LAST_SYNC_SECRET)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map(i64::from_be_bytes))
+    }
+
+    /// Applies the organisation's lost-phone policy (from the directory; defaults before the
+    /// first sync) at `now`: locks case content after `lock_after_days` without a successful
+    /// sync and tells the app to wipe after `wipe_after_days`. A device that never synced counts
+    /// from when it first applied the policy.
+    pub fn apply_lost_phone_policy(&mut self, now: UnixMillis) -> Result<LockState, LocalError> {
+        let policy = self.directory().map(|d| d.lost_phone).unwrap_or_default();
+        let last = match self.last_sync()? {
+            Some(t) => t,
+            None => {
+                self.record_sync(now)?;
+                now
+            }
+        };
+        let days = now.saturating_sub(last).max(0) / DAY_MS;
+        let state = if days >= i64::from(policy.wipe_after_days) {
+            LockState::MustWipe
+        } else if days >= i64::from(policy.lock_after_days) {
+            LockState::Locked
+        } else {
+            LockState::Open
+        };
+        self.locked = state != LockState::Open;
+        Ok(state)
     }
 
     pub fn device(&self) -> &DeviceId {
@@ -95,6 +205,9 @@ impl<S: Store> LocalCases<S> {
 
     /// Reads one case.
     pub fn read(&self, case: &CaseId) -> Result<Case, LocalError> {
+        if self.locked {
+            return Err(LocalError::Locked);
+        }
         Ok(self
             .cases
             .get(case)
@@ -104,6 +217,9 @@ impl<S: Store> LocalCases<S> {
 
     /// Every readable case (cases still waiting for their first sync are skipped).
     pub fn read_all(&self) -> Vec<Case> {
+        if self.locked {
+            return Vec::new();
+        }
         self.cases
             .values()
             .filter_map(|doc| doc.read().ok())
@@ -120,6 +236,9 @@ impl<S: Store> LocalCases<S> {
         rng: &mut dyn RngCore,
         op: impl FnOnce(&mut CaseDoc, &mut EditCtx<'_>) -> Result<T, EditError>,
     ) -> Result<T, LocalError> {
+        if self.locked {
+            return Err(LocalError::Locked);
+        }
         let doc = self.cases.get_mut(case).ok_or(LocalError::UnknownCase)?;
         let before = doc.heads();
         let mut ctx = EditCtx {
@@ -147,6 +266,19 @@ impl<S: Store> LocalCases<S> {
         state: &mut sync::State,
         message: sync::Message,
     ) -> Result<usize, LocalError> {
+        if let Some((id, doc)) = self.directory.as_mut()
+            && id == case
+        {
+            let before = doc.get_heads();
+            doc.receive_sync_message(state, message)
+                .map_err(|_| LocalError::BadDirectory)?;
+            let new = doc.get_changes(&before).len();
+            if new > 0 {
+                let bytes = doc.save();
+                self.store.put_secret(DIRECTORY_DOC_SECRET, &bytes)?;
+            }
+            return Ok(new);
+        }
         self.merge_remote(case, |doc| doc.receive_sync_message(state, message))
     }
 
@@ -156,6 +288,11 @@ impl<S: Store> LocalCases<S> {
         case: &CaseId,
         state: &mut sync::State,
     ) -> Option<sync::Message> {
+        if let Some((id, doc)) = &self.directory
+            && id == case
+        {
+            return doc.generate_sync_message(state);
+        }
         match self.cases.get(case) {
             Some(doc) => doc.generate_sync_message(state),
             None => CaseDoc::empty(*case, self.actor.clone()).generate_sync_message(state),

@@ -1,3 +1,34 @@
 //! The Peerlog relay: sync hub, identity and access control, storage, admin CLI and HTTP API.
+//!
+//! Code map: `app` (router, serving), `auth` (enrolment, challenges, tokens, the `Principal`
+//! extractor), `access` (the access rules and their cache), `db` (SQLite: schema, migrations,
+//! repositories), `docstore` (the sync engine's document storage), `directory` (per-user
+//! directory documents), `casework` (open/close/reassign), `upkeep` and `watch` (keeping
+//! documents in step with the database), `maintenance` (backup, restore, check, erase),
+//! `admin` (CLI commands), `serve` (start-up), `demo`, `error`, `metrics`, `hub` (the seam to
+//! the sync engine in `sync`).
 
+pub mod access;
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod casework;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod datadir;
+pub mod db;
+pub mod demo;
+pub mod directory;
+pub mod docstore;
+pub mod error;
+pub mod hub;
+pub mod ids;
+pub mod live_hub;
+pub mod maintenance;
+pub mod metrics;
+pub mod serve;
+pub mod state;
 pub mod sync;
+pub mod upkeep;
+pub mod watch;

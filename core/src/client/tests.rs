@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use super::*;
 use crate::document::test_support::{NOW, sample_case, sample_contact};
 use crate::document::{CaseDoc, NewGoal};
+use crate::local::LockState;
 use crate::model::LifeArea;
 use crate::protocol::Peer;
 use crate::store::MemoryStore;
@@ -157,6 +158,7 @@ fn session(device: &mut Device, relay: &mut SimRelay, cut_after: Option<usize>) 
             break;
         }
         frames += 1;
+        assert!(frames < 10_000, "the session never went quiet");
         if let Some(frame) = to_relay.pop_front() {
             for (to, reply) in relay.handle(&device.peer, &frame) {
                 if to == device.peer {
@@ -273,7 +275,9 @@ fn a_reconnect_with_nothing_new_is_cheap_thanks_to_the_kept_sync_state() {
     let before = relay.bytes_in + relay.bytes_out;
     session(&mut forgetful, &mut relay, None);
     let without_state = relay.bytes_in + relay.bytes_out - before;
-    println!("reconnect with nothing new, 201 changes: {with_state} B with kept state, {without_state} B fresh");
+    println!(
+        "reconnect with nothing new, 201 changes: {with_state} B with kept state, {without_state} B fresh"
+    );
     assert!(
         with_state < without_state,
         "kept state: {with_state} B, fresh state: {without_state} B"
@@ -416,4 +420,126 @@ fn protocol_violations_by_the_relay_are_errors() {
         Err(ClientError::BadSyncMessage)
     ));
     assert!(phone.cases.case_ids().is_empty());
+}
+
+#[test]
+fn the_directory_brings_new_cases_and_takes_away_reassigned_ones() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let mut relay = SimRelay::new();
+    let mut phone = Device::new("phone", &mut rng);
+    let (first, second) = (sample_case(&mut rng), sample_case(&mut rng));
+    relay.add_case(&first, &[&phone.peer]);
+    relay.add_case(&second, &[&phone.peer]);
+    let directory_id = CaseId::random(&mut rng);
+    let mut directory = Automerge::new();
+    crate::directory::tests::write(
+        &mut directory,
+        &[
+            (first.id(), "active", "readWrite"),
+            (second.id(), "active", "readWrite"),
+        ],
+    );
+    relay.docs.insert(directory_id, directory.clone());
+    relay
+        .allowed
+        .get_mut(&phone.peer)
+        .unwrap()
+        .insert(directory_id);
+
+    phone.cases.set_directory_id(directory_id).unwrap();
+    assert!(session(&mut phone, &mut relay, None));
+    let mut held = phone.cases.case_ids();
+    held.sort();
+    let mut expected = vec![first.id(), second.id()];
+    expected.sort();
+    assert_eq!(
+        held, expected,
+        "both listed cases arrived in the first session"
+    );
+    assert_eq!(
+        phone.cases.directory().unwrap().lost_phone.lock_after_days,
+        7
+    );
+
+    // The coordinator reassigns the second case to someone else.
+    log_contact(&mut phone, second.id(), &mut rng);
+    crate::directory::tests::write(&mut directory, &[(first.id(), "active", "readWrite")]);
+    relay.docs.insert(directory_id, directory);
+    relay
+        .allowed
+        .get_mut(&phone.peer)
+        .unwrap()
+        .remove(&second.id());
+    assert!(session(&mut phone, &mut relay, None));
+    assert_eq!(phone.cases.case_ids(), vec![first.id()]);
+    assert!(
+        phone
+            .events
+            .contains(&ClientEvent::CaseRemoved { case: second.id() })
+    );
+    assert!(
+        phone
+            .cases
+            .store()
+            .load_case(&second.id())
+            .unwrap()
+            .is_none(),
+        "history gone too"
+    );
+
+    // The phone keeps its directory across restarts.
+    let store = phone.cases.into_store();
+    let reopened = LocalCases::open(store, "phone".parse().unwrap(), &mut rng).unwrap();
+    assert_eq!(reopened.directory_id(), Some(directory_id));
+    assert_eq!(reopened.directory().unwrap().cases.len(), 1);
+}
+
+#[test]
+fn a_phone_that_stops_syncing_locks_then_must_wipe() {
+    const DAY: i64 = 24 * 3_600_000;
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut relay = SimRelay::new();
+    let mut phone = Device::new("phone", &mut rng);
+    let case = sample_case(&mut rng);
+    relay.add_case(&case, &[&phone.peer]);
+    let directory_id = CaseId::random(&mut rng);
+    let mut directory = Automerge::new();
+    crate::directory::tests::write(&mut directory, &[(case.id(), "active", "readWrite")]);
+    relay.docs.insert(directory_id, directory);
+    relay
+        .allowed
+        .get_mut(&phone.peer)
+        .unwrap()
+        .insert(directory_id);
+    phone.cases.set_directory_id(directory_id).unwrap();
+    session(&mut phone, &mut relay, None);
+    phone.cases.record_sync(NOW).unwrap();
+
+    // The directory says: lock after 7 days, wipe after 21.
+    assert_eq!(
+        phone.cases.apply_lost_phone_policy(NOW + 6 * DAY).unwrap(),
+        LockState::Open
+    );
+    assert!(phone.cases.read(&case.id()).is_ok());
+    assert_eq!(
+        phone.cases.apply_lost_phone_policy(NOW + 7 * DAY).unwrap(),
+        LockState::Locked
+    );
+    assert!(matches!(
+        phone.cases.read(&case.id()),
+        Err(LocalError::Locked)
+    ));
+    assert!(phone.cases.read_all().is_empty());
+    assert!(matches!(
+        phone.cases.edit(&case.id(), NOW, &mut rng, |doc, ctx| doc
+            .log_contact(ctx, &sample_contact(NOW))),
+        Err(LocalError::Locked)
+    ));
+    // A successful sync unlocks.
+    phone.cases.record_sync(NOW + 8 * DAY).unwrap();
+    assert!(phone.cases.read(&case.id()).is_ok());
+    assert_eq!(
+        phone.cases.apply_lost_phone_policy(NOW + 29 * DAY).unwrap(),
+        LockState::MustWipe
+    );
 }

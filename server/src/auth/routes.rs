@@ -1,0 +1,120 @@
+//! The JSON routes of authentication under `/api/v1`: `enrol`, `token/challenge`, `token`.
+//! Request and response bodies are the DTOs below (camelCase), converted by hand.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+
+use super::extract::ClientIp;
+use super::service;
+use crate::db::identity::role_code;
+use crate::error::{ApiJson, AppError};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolRequest {
+    pub code: String,
+    pub public_key: String,
+    #[serde(default)]
+    pub device_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolResponse {
+    pub device_id: String,
+    pub peer_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub directory_doc_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeRequest {
+    pub device_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeResponse {
+    pub challenge: String,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRequest {
+    pub device_id: String,
+    pub challenge: String,
+    pub signature: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenResponse {
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// The authentication routes (nested under `/api/v1`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/enrol", post(enrol))
+        .route("/token/challenge", post(challenge))
+        .route("/token", post(token))
+}
+
+async fn enrol(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<EnrolRequest>,
+) -> Result<ApiJson<EnrolResponse>, AppError> {
+    let enrolled = service::enrol(
+        &state,
+        &ip,
+        &req.code,
+        &req.public_key,
+        req.device_name.as_deref(),
+    )
+    .await?;
+    let principal = crate::sync::ports::Principal {
+        user: enrolled.user.clone(),
+        role: enrolled.role,
+        device: enrolled.device.clone(),
+    };
+    Ok(ApiJson(EnrolResponse {
+        device_id: enrolled.device.to_string(),
+        peer_id: principal.peer_id(),
+        user_id: enrolled.user.to_string(),
+        role: role_code(enrolled.role).to_owned(),
+        directory_doc_id: enrolled.directory_doc.to_string(),
+    }))
+}
+
+async fn challenge(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<ChallengeRequest>,
+) -> Result<ApiJson<ChallengeResponse>, AppError> {
+    let issued = service::challenge(&state, &ip, &req.device_id).await?;
+    Ok(ApiJson(ChallengeResponse {
+        challenge: issued.token,
+        expires_at: issued.expires_at,
+    }))
+}
+
+async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<ApiJson<TokenResponse>, AppError> {
+    let issued =
+        service::token(&state, &ip, &req.device_id, &req.challenge, &req.signature).await?;
+    Ok(ApiJson(TokenResponse {
+        token: issued.token,
+        expires_at: issued.expires_at,
+    }))
+}

@@ -1,0 +1,47 @@
+//! [`AppState`]: what every HTTP handler and background task shares.
+
+use std::sync::Arc;
+
+use crate::access::CachedAccess;
+use crate::auth::ratelimit::RateLimiter;
+use crate::config::Config;
+use crate::db::Db;
+use crate::hub::SyncHub;
+use crate::metrics::Metrics;
+
+/// Shared relay state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Arc<Db>,
+    pub access: Arc<CachedAccess>,
+    pub hub: Arc<dyn SyncHub>,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<Config>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(
+        db: Arc<Db>,
+        access: Arc<CachedAccess>,
+        hub: Arc<dyn SyncHub>,
+        metrics: Arc<Metrics>,
+        config: Config,
+    ) -> Self {
+        let limiter = Arc::new(RateLimiter::new(config.auth_failures_per_minute));
+        Self {
+            db,
+            access,
+            hub,
+            metrics,
+            config: Arc::new(config),
+            limiter,
+        }
+    }
+}

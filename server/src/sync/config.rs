@@ -1,0 +1,81 @@
+//! The sync engine's settings: identity on the wire, limits, cache size, threads.
+
+use std::time::Duration;
+
+/// Settings of the sync engine. `Default` gives sensible production values; the platform overrides
+/// `peer_id` and, importantly, `storage_id` (keep it stable across restarts so that clients can
+/// reuse their persisted sync states).
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Our peer id in `peer` replies and as `senderId` of everything we send.
+    pub peer_id: String,
+    /// Our storage id, advertised in `peer.peerMetadata.storageId`.
+    pub storage_id: String,
+    /// Largest accepted WebSocket message, checked before decoding (and configured in the
+    /// WebSocket layer so that larger frames are never buffered).
+    pub max_frame_bytes: usize,
+    /// Sustained messages per second one connection may send.
+    pub max_messages_per_sec: u32,
+    /// Burst allowance on top of the sustained rate.
+    pub message_burst: u32,
+    /// How many distinct documents one connection may speak about.
+    pub max_docs_per_connection: usize,
+    /// How many documents stay loaded in memory (across all shards); least recently used
+    /// documents beyond this are evicted once their changes are durable.
+    pub max_loaded_docs: usize,
+    /// Hub threads; each owns the documents whose id hashes to it.
+    pub shards: usize,
+    /// Threads that load (and parse) documents from storage.
+    pub load_threads: usize,
+    /// Compact a document's stored changes into one snapshot after this many appends.
+    pub compact_after_appends: u32,
+    /// WebSocket ping interval; a peer silent for two intervals is disconnected.
+    pub ping_interval: Duration,
+    /// Outgoing messages queued per connection before it is dropped as too slow.
+    pub outbox_capacity: usize,
+    /// Incoming messages per connection queued in the hub before reading pauses (backpressure).
+    pub inbound_in_flight: usize,
+    /// Most appends in one group commit.
+    pub max_commit_batch: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        let shards = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .clamp(1, 8);
+        Self {
+            peer_id: "peerlog-relay".to_owned(),
+            storage_id: random_storage_id(),
+            max_frame_bytes: 8 * 1024 * 1024,
+            max_messages_per_sec: 500,
+            message_burst: 2000,
+            max_docs_per_connection: 4096,
+            max_loaded_docs: 5000,
+            shards,
+            load_threads: 2,
+            compact_after_appends: 64,
+            ping_interval: Duration::from_secs(15),
+            outbox_capacity: 4096,
+            inbound_in_flight: 32,
+            max_commit_batch: 4096,
+        }
+    }
+}
+
+/// A random storage id in the UUID text form automerge-repo uses.
+pub fn random_storage_id() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}

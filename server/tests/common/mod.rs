@@ -1,0 +1,155 @@
+//! Shared helpers for the relay's integration tests: a relay on a temp data dir, device keys
+//! that enrol and sign, JSON requests through `oneshot`.
+#![allow(dead_code, unreachable_pub)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use peerlog_server::app;
+use peerlog_server::auth::crypto::DeviceKeyPair;
+use peerlog_server::auth::secrets;
+use peerlog_server::clock::now_ms;
+use peerlog_server::config::Config;
+use peerlog_server::db::identity;
+use peerlog_server::serve::{Relay, issue_enrolment_code};
+use peerlog_server::sync::ports::Role;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+pub struct TestRelay {
+    pub relay: Relay,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestRelay {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data: dir.path().join("data"),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Config::default()
+        };
+        let relay = Relay::start(config, false).await.unwrap();
+        Self { relay, dir }
+    }
+
+    pub fn app(&self) -> Router {
+        app::app(self.relay.state.clone())
+    }
+
+    /// Adds a team and a user of `role` in it; returns the user id.
+    pub fn add_user(&self, name: &str, role: Role) -> String {
+        let now = now_ms();
+        self.relay
+            .state
+            .db
+            .write(|tx| {
+                let team = match identity::find_team(tx, "North")? {
+                    Some(t) => t,
+                    None => identity::add_team(tx, "North", now)?,
+                };
+                let user = identity::add_user(tx, name, role, &[team.id], now)?;
+                Ok::<_, peerlog_server::db::DbError>(user.id.to_string())
+            })
+            .unwrap()
+    }
+
+    pub fn code_for(&self, user: &str) -> String {
+        self.code_at(user, now_ms(), 15 * 60_000)
+    }
+
+    pub fn code_at(&self, user: &str, now: i64, ttl: i64) -> String {
+        issue_enrolment_code(&self.relay.state.db, user, now, ttl)
+            .unwrap()
+            .unwrap()
+            .0
+    }
+}
+
+pub async fn post(app: &Router, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post(path)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+pub async fn get(app: &Router, path: &str, bearer: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get(path);
+    if let Some(token) = bearer {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A device: its key and, once enrolled, its id.
+pub struct Device {
+    pub key: DeviceKeyPair,
+    pub id: String,
+}
+
+pub async fn enrol(app: &Router, code: &str) -> (StatusCode, Value, DeviceKeyPair) {
+    let key = DeviceKeyPair::generate().unwrap();
+    let (status, body) = post(
+        app,
+        "/api/v1/enrol",
+        json!({"code": code, "publicKey": secrets::encode_base64(&key.public_key()), "deviceName": "Test phone"}),
+    )
+    .await;
+    (status, body, key)
+}
+
+pub async fn enrolled(app: &Router, code: &str) -> Device {
+    let (status, body, key) = enrol(app, code).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Device {
+        key,
+        id: body["deviceId"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Runs the challenge/token exchange; returns the token response.
+pub async fn token(app: &Router, device: &Device) -> (StatusCode, Value) {
+    let (status, body) = post(
+        app,
+        "/api/v1/token/challenge",
+        json!({"deviceId": device.id}),
+    )
+    .await;
+    if status != StatusCode::OK {
+        return (status, body);
+    }
+    let challenge = body["challenge"].as_str().unwrap().to_owned();
+    let signature = device.key.sign(&secrets::challenge_message(
+        &device.id.parse().unwrap(),
+        &challenge,
+    ));
+    post(
+        app,
+        "/api/v1/token",
+        json!({"deviceId": device.id, "challenge": challenge, "signature": secrets::encode_base64(&signature)}),
+    )
+    .await
+}
