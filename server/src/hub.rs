@@ -13,7 +13,7 @@ use automerge::Automerge;
 use axum::extract::ws::WebSocket;
 use peerlog_core::ids::{CaseId, DeviceId};
 
-use crate::metrics::SyncNumbers;
+use crate::sync::SyncMetrics;
 use crate::sync::ports::{DocAppend, DocStorage, Principal, StorageError};
 
 /// A boxed, sendable future (the seam stays object-safe).
@@ -54,7 +54,7 @@ pub trait SyncHub: Send + Sync + 'static {
     /// Access rules changed: re-check every open (connection, document) pair.
     fn access_changed(&self);
     /// The engine's counters for `/metrics`.
-    fn metrics(&self) -> SyncNumbers;
+    fn metrics(&self) -> SyncMetrics;
 }
 
 /// A hub with no live sync: writes go straight to storage.
@@ -127,7 +127,7 @@ impl SyncHub for StorageHub {
 
     fn access_changed(&self) {}
 
-    fn metrics(&self) -> SyncNumbers {
-        SyncNumbers::default()
+    fn metrics(&self) -> SyncMetrics {
+        SyncMetrics::default()
     }
 }

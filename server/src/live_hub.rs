@@ -5,7 +5,7 @@ use axum::extract::ws::WebSocket;
 use peerlog_core::ids::{CaseId, DeviceId};
 
 use crate::hub::{BoxFuture, DocEdit, HubError, SyncHub};
-use crate::metrics::SyncNumbers;
+use crate::sync::SyncMetrics;
 use crate::sync::ports::Principal;
 use crate::sync::{SyncError, SyncService};
 
@@ -64,23 +64,7 @@ impl SyncHub for LiveHub {
         self.service.access_changed();
     }
 
-    fn metrics(&self) -> SyncNumbers {
-        let m = self.service.metrics();
-        SyncNumbers {
-            connections_open: m.connections_open,
-            connections_total: m.connections_total,
-            connections_refused: m.connections_refused,
-            messages_in: m.messages_in,
-            messages_out: m.messages_out,
-            bytes_in: m.bytes_in,
-            bytes_out: m.bytes_out,
-            protocol_errors: m.protocol_errors,
-            docs_loaded: m.docs_loaded,
-            doc_loads: m.doc_loads,
-            doc_evictions: m.doc_evictions,
-            commits: m.commits,
-            committed_appends: m.committed_appends,
-            storage_failures: m.storage_failures,
-        }
+    fn metrics(&self) -> SyncMetrics {
+        self.service.metrics()
     }
 }

@@ -1,6 +1,7 @@
 //! Relay metrics in the Prometheus text format: the platform's own counters (auth failures,
 //! storage latency) plus the sync engine's snapshot (connections, messages, bytes, documents).
 
+use crate::sync::SyncMetrics;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -80,25 +81,6 @@ impl AuthFailure {
     }
 }
 
-/// The numbers the sync engine reports (a copy of its snapshot).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SyncNumbers {
-    pub connections_open: u64,
-    pub connections_total: u64,
-    pub connections_refused: u64,
-    pub messages_in: u64,
-    pub messages_out: u64,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    pub protocol_errors: u64,
-    pub docs_loaded: u64,
-    pub doc_loads: u64,
-    pub doc_evictions: u64,
-    pub commits: u64,
-    pub committed_appends: u64,
-    pub storage_failures: u64,
-}
-
 /// The platform's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -130,7 +112,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of everything.
-    pub fn render(&self, sync: &SyncNumbers) -> String {
+    pub fn render(&self, sync: &SyncMetrics) -> String {
         let mut out = String::with_capacity(4096);
         let mut counter = |name: &str, help: &str, kind: &str, value: u64| {
             let _ = writeln!(
@@ -282,9 +264,9 @@ mod tests {
         let m = Metrics::default();
         m.auth_failure(AuthFailure::Token);
         m.storage_append.observe(Duration::from_millis(3));
-        let text = m.render(&SyncNumbers {
+        let text = m.render(&SyncMetrics {
             connections_open: 2,
-            ..SyncNumbers::default()
+            ..SyncMetrics::default()
         });
         assert!(text.contains("peerlog_sync_connections 2\n"));
         assert!(text.contains("peerlog_auth_failures_total{step=\"token\"} 1\n"));
