@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
+use common::{cli, post_socket as post, raw, token_for};
+
 use std::time::Duration;
 
 use automerge::Automerge;
@@ -16,80 +16,6 @@ use peerlog_server::db::{docs, identity};
 use peerlog_server::directory;
 use peerlog_server::serve::{Relay, issue_enrolment_code};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-async fn raw(addr: std::net::SocketAddr, request: String) -> String {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut out = Vec::new();
-    loop {
-        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
-        match read {
-            Ok(Ok(0)) | Err(_) => break,
-            Ok(Ok(n)) => {
-                out.extend_from_slice(&buf[..n]);
-                if out.starts_with(b"HTTP/1.1 101") {
-                    break;
-                }
-            }
-            Ok(Err(_)) => break,
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-async fn post(addr: std::net::SocketAddr, path: &str, body: Value) -> (u16, Value) {
-    let body = body.to_string();
-    let response = raw(
-        addr,
-        format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-    .await;
-    let status = response[9..12].parse().unwrap();
-    let json = response
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null);
-    (status, json)
-}
-
-fn cli(data: &Path, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_peerlog"))
-        .args(args)
-        .args(["--json", "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-async fn token_for(addr: std::net::SocketAddr, device: &str, key: &DeviceKeyPair) -> (u16, Value) {
-    let (status, body) = post(addr, "/api/v1/token/challenge", json!({"deviceId": device})).await;
-    if status != 200 {
-        return (status, body);
-    }
-    let challenge = body["challenge"].as_str().unwrap();
-    let sig = key.sign(&secrets::challenge_message(
-        &device.parse().unwrap(),
-        challenge,
-    ));
-    post(
-        addr,
-        "/api/v1/token",
-        json!({"deviceId": device, "challenge": challenge, "signature": secrets::encode_base64(&sig)}),
-    )
-    .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_relay_serves_and_follows_cli_changes() {

@@ -2,6 +2,10 @@
 //! that enrol and sign, JSON requests through `oneshot`.
 #![allow(dead_code, unreachable_pub)]
 
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -14,6 +18,8 @@ use peerlog_server::db::identity;
 use peerlog_server::serve::{Relay, issue_enrolment_code};
 use peerlog_server::sync::ports::Role;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tower::ServiceExt as _;
 
 pub struct TestRelay {
@@ -150,6 +156,85 @@ pub async fn token(app: &Router, device: &Device) -> (StatusCode, Value) {
         app,
         "/api/v1/token",
         json!({"deviceId": device.id, "challenge": challenge, "signature": secrets::encode_base64(&signature)}),
+    )
+    .await
+}
+
+// --- A relay over a real socket (HTTP/1.1 by hand, the CLI as a child process). ---
+
+pub async fn raw(addr: std::net::SocketAddr, request: String) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::new();
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+        match read {
+            Ok(Ok(0)) | Err(_) => break,
+            Ok(Ok(n)) => {
+                out.extend_from_slice(&buf[..n]);
+                if out.starts_with(b"HTTP/1.1 101") {
+                    break;
+                }
+            }
+            Ok(Err(_)) => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub async fn post_socket(addr: std::net::SocketAddr, path: &str, body: Value) -> (u16, Value) {
+    let body = body.to_string();
+    let response = raw(
+        addr,
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    let status = response[9..12].parse().unwrap();
+    let json = response
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+pub fn cli(data: &Path, args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_peerlog"))
+        .args(args)
+        .args(["--json", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub async fn token_for(
+    addr: std::net::SocketAddr,
+    device: &str,
+    key: &DeviceKeyPair,
+) -> (u16, Value) {
+    let (status, body) =
+        post_socket(addr, "/api/v1/token/challenge", json!({"deviceId": device})).await;
+    if status != 200 {
+        return (status, body);
+    }
+    let challenge = body["challenge"].as_str().unwrap();
+    let sig = key.sign(&secrets::challenge_message(
+        &device.parse().unwrap(),
+        challenge,
+    ));
+    post_socket(
+        addr,
+        "/api/v1/token",
+        json!({"deviceId": device, "challenge": challenge, "signature": secrets::encode_base64(&sig)}),
     )
     .await
 }
