@@ -1,4 +1,6 @@
-//! The crate's only use of `ring`: sealing and opening blobs with AES-256-GCM under a host-supplied key.
+//! The crate's only use of `ring`: sealing and opening blobs with AES-256-GCM under a host-supplied
+//! key, and the device's Ed25519 key (generated here, kept as PKCS#8 bytes sealed in the store,
+//! used to sign the relay's token challenges).
 //!
 //! A sealed blob is `nonce (12 bytes) || ciphertext || tag (16 bytes)`. The nonce is random (from
 //! the operating system), which is safe for far more seals per key than a phone will ever make
@@ -10,6 +12,7 @@ use std::fmt;
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
 /// Length in bytes of a [`StoreKey`].
 pub const KEY_LEN: usize = 32;
@@ -37,6 +40,9 @@ pub enum CryptoError {
     /// Wrong key, wrong associated data, or the blob was altered.
     #[error("the sealed blob does not open with this key and context")]
     Unauthentic,
+    /// The stored device key is not a valid Ed25519 PKCS#8 document.
+    #[error("the device key is damaged")]
+    BadDeviceKey,
 }
 
 /// The 256-bit key that seals a device's local data, supplied by the host app's keystore.
@@ -95,10 +101,96 @@ pub fn open(key: &StoreKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Crypto
     Ok(body)
 }
 
+/// Length in bytes of a raw Ed25519 public key.
+pub const DEVICE_PUBLIC_KEY_LEN: usize = 32;
+
+/// Length in bytes of an Ed25519 signature.
+pub const DEVICE_SIGNATURE_LEN: usize = 64;
+
+/// A device's Ed25519 signing key. Its `Debug` output never shows key material.
+pub struct DeviceKey(Ed25519KeyPair);
+
+impl DeviceKey {
+    /// A fresh key pair from the operating system's random source, as PKCS#8 v2 bytes: the form
+    /// the store keeps (sealed) and [`DeviceKey::from_pkcs8`] reads back.
+    pub fn generate_pkcs8() -> Result<Vec<u8>, CryptoError> {
+        let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+            .map_err(|_| CryptoError::Random)?;
+        Ok(document.as_ref().to_vec())
+    }
+
+    /// The key held in PKCS#8 bytes made by [`DeviceKey::generate_pkcs8`].
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, CryptoError> {
+        Ed25519KeyPair::from_pkcs8(pkcs8)
+            .map(Self)
+            .map_err(|_| CryptoError::BadDeviceKey)
+    }
+
+    /// The raw 32-byte public key (what the relay's enrolment takes, in base64).
+    pub fn public_key(&self) -> [u8; DEVICE_PUBLIC_KEY_LEN] {
+        let mut out = [0u8; DEVICE_PUBLIC_KEY_LEN];
+        out.copy_from_slice(self.0.public_key().as_ref());
+        out
+    }
+
+    /// Signs `message` (Ed25519 is deterministic: same key and message, same signature).
+    pub fn sign(&self, message: &[u8]) -> [u8; DEVICE_SIGNATURE_LEN] {
+        let mut out = [0u8; DEVICE_SIGNATURE_LEN];
+        out.copy_from_slice(self.0.sign(message).as_ref());
+        out
+    }
+}
+
+impl fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeviceKey(..)")
+    }
+}
+
+/// Whether `signature` is a valid Ed25519 signature of `message` under the raw `public_key`.
+pub fn verify_device_signature(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    UnparsedPublicKey::new(&ED25519, public_key)
+        .verify(message, signature)
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn device_key_round_trips_through_pkcs8_and_signs() {
+        let pkcs8 = DeviceKey::generate_pkcs8().unwrap();
+        let key = DeviceKey::from_pkcs8(&pkcs8).unwrap();
+        let again = DeviceKey::from_pkcs8(&pkcs8).unwrap();
+        assert_eq!(key.public_key(), again.public_key());
+        let sig = key.sign(b"peerlog-token-v1\ndev\nchallenge");
+        assert!(verify_device_signature(
+            &key.public_key(),
+            b"peerlog-token-v1\ndev\nchallenge",
+            &sig
+        ));
+        assert!(!verify_device_signature(
+            &key.public_key(),
+            b"peerlog-token-v1\ndev\nother",
+            &sig
+        ));
+        let other = DeviceKey::from_pkcs8(&DeviceKey::generate_pkcs8().unwrap()).unwrap();
+        assert_ne!(other.public_key(), key.public_key());
+        assert_eq!(format!("{key:?}"), "DeviceKey(..)");
+    }
+
+    #[test]
+    fn damaged_device_key_is_refused() {
+        let mut pkcs8 = DeviceKey::generate_pkcs8().unwrap();
+        pkcs8.truncate(pkcs8.len() - 1);
+        assert_eq!(
+            DeviceKey::from_pkcs8(&pkcs8).unwrap_err(),
+            CryptoError::BadDeviceKey
+        );
+        assert!(DeviceKey::from_pkcs8(b"").is_err());
+    }
 
     fn key(byte: u8) -> StoreKey {
         StoreKey::from_bytes(&[byte; KEY_LEN]).unwrap()

@@ -98,6 +98,7 @@ pub mod ids;
 pub mod insights;
 pub mod local;
 pub mod model;
+pub mod net;
 pub mod protocol;
 pub mod settings;
 pub mod store;
