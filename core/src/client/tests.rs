@@ -51,6 +51,14 @@ impl SimRelay {
         }
     }
 
+    /// Publishes `peer`'s directory document listing `cases`, as a new change on top of the
+    /// directory's history if it exists.
+    fn publish_directory(&mut self, id: CaseId, peer: &PeerId, cases: &[(CaseId, &str, &str)]) {
+        let directory = self.docs.entry(id).or_default();
+        crate::directory::tests::write(directory, cases);
+        self.allowed.entry(peer.clone()).or_default().insert(id);
+    }
+
     fn disconnect(&mut self, peer: &PeerId) {
         self.joined.remove(peer);
         // The relay keeps no per-connection sync state across connections (like a fresh hub).
@@ -431,20 +439,14 @@ fn the_directory_brings_new_cases_and_takes_away_reassigned_ones() {
     relay.add_case(&first, &[&phone.peer]);
     relay.add_case(&second, &[&phone.peer]);
     let directory_id = CaseId::random(&mut rng);
-    let mut directory = Automerge::new();
-    crate::directory::tests::write(
-        &mut directory,
+    relay.publish_directory(
+        directory_id,
+        &phone.peer,
         &[
             (first.id(), "active", "readWrite"),
             (second.id(), "active", "readWrite"),
         ],
     );
-    relay.docs.insert(directory_id, directory.clone());
-    relay
-        .allowed
-        .get_mut(&phone.peer)
-        .unwrap()
-        .insert(directory_id);
 
     phone.cases.set_directory_id(directory_id).unwrap();
     assert!(session(&mut phone, &mut relay, None));
@@ -463,8 +465,11 @@ fn the_directory_brings_new_cases_and_takes_away_reassigned_ones() {
 
     // The coordinator reassigns the second case to someone else.
     log_contact(&mut phone, second.id(), &mut rng);
-    crate::directory::tests::write(&mut directory, &[(first.id(), "active", "readWrite")]);
-    relay.docs.insert(directory_id, directory);
+    relay.publish_directory(
+        directory_id,
+        &phone.peer,
+        &[(first.id(), "active", "readWrite")],
+    );
     relay
         .allowed
         .get_mut(&phone.peer)
@@ -503,14 +508,11 @@ fn a_phone_that_stops_syncing_locks_then_must_wipe() {
     let case = sample_case(&mut rng);
     relay.add_case(&case, &[&phone.peer]);
     let directory_id = CaseId::random(&mut rng);
-    let mut directory = Automerge::new();
-    crate::directory::tests::write(&mut directory, &[(case.id(), "active", "readWrite")]);
-    relay.docs.insert(directory_id, directory);
-    relay
-        .allowed
-        .get_mut(&phone.peer)
-        .unwrap()
-        .insert(directory_id);
+    relay.publish_directory(
+        directory_id,
+        &phone.peer,
+        &[(case.id(), "active", "readWrite")],
+    );
     phone.cases.set_directory_id(directory_id).unwrap();
     session(&mut phone, &mut relay, None);
     phone.cases.record_sync(NOW).unwrap();

@@ -43,6 +43,15 @@ fn refuse(state: &AppState, step: AuthFailure, keys: &[&str], err: AppError) -> 
     err
 }
 
+/// The rate-limit keys of a request about one device: its client address and the device id as
+/// claimed (cut to 64 characters, so a hostile id cannot grow the limiter's table entries).
+fn rate_keys(ip: &str, device: &str) -> [String; 2] {
+    [
+        format!("ip:{ip}"),
+        format!("device:{}", device.chars().take(64).collect::<String>()),
+    ]
+}
+
 fn check_rate(state: &AppState, keys: &[&str]) -> Result<(), AppError> {
     if state.limiter.allowed(keys, Instant::now()) {
         Ok(())
@@ -141,8 +150,7 @@ pub async fn enrol(
 
 /// Issues a single-use challenge for a device to sign.
 pub async fn challenge(state: &AppState, ip: &str, device: &str) -> Result<Issued, AppError> {
-    let ip_key = format!("ip:{ip}");
-    let device_key = format!("device:{}", device.chars().take(64).collect::<String>());
+    let [ip_key, device_key] = rate_keys(ip, device);
     let keys = [ip_key.as_str(), device_key.as_str()];
     check_rate(state, &keys)?;
     let Ok(device) = device.parse::<DeviceId>() else {
@@ -198,8 +206,7 @@ pub async fn token(
     challenge: &str,
     signature: &str,
 ) -> Result<Issued, AppError> {
-    let ip_key = format!("ip:{ip}");
-    let device_key = format!("device:{}", device.chars().take(64).collect::<String>());
+    let [ip_key, device_key] = rate_keys(ip, device);
     let keys = [ip_key.as_str(), device_key.as_str()];
     check_rate(state, &keys)?;
     let Ok(device) = device.parse::<DeviceId>() else {
