@@ -11,9 +11,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 
-use crate::auth;
 use crate::state::AppState;
 use crate::sync::ports::Principal;
+use crate::{auth, headers};
 
 /// Largest JSON request body.
 const API_BODY_LIMIT: usize = 16 * 1024;
@@ -28,6 +28,10 @@ pub fn app(state: AppState) -> Router {
             "/api/v1",
             auth::routes::router().layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            headers::add,
+        ))
         .with_state(state)
 }
 
@@ -42,6 +46,32 @@ pub async fn run(
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// How long open connections get to finish after shutdown starts when serving TLS directly.
+const TLS_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `app` over TLS (HTTPS and WSS) on `listener` until `shutdown` completes, then gives
+/// open connections [`TLS_DRAIN`] to finish.
+pub async fn run_tls(
+    listener: TcpListener,
+    app: Router,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let on_shutdown = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        on_shutdown.graceful_shutdown(Some(TLS_DRAIN));
+    });
+    axum_server::from_tcp_rustls(
+        listener.into_std()?,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )?
+    .handle(handle)
+    .serve(app.into_make_service_with_connect_info::<SocketAddr>())
     .await
 }
 
@@ -86,7 +116,6 @@ async fn metrics(State(state): State<AppState>) -> Response {
 async fn sync(State(state): State<AppState>, who: Principal, ws: WebSocketUpgrade) -> Response {
     let hub = state.hub.clone();
     tracing::info!(device = %who.device, "sync connection");
-    ws.max_message_size(hub.max_frame_bytes())
-        .max_frame_size(hub.max_frame_bytes())
+    crate::sync::configure_upgrade(ws, hub.max_frame_bytes())
         .on_upgrade(move |socket| hub.serve(socket, who))
 }

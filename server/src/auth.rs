@@ -12,7 +12,9 @@
 
 pub mod crypto;
 pub mod extract;
+pub mod password;
 pub mod ratelimit;
 pub mod routes;
 pub mod secrets;
 pub mod service;
+pub mod totp;

@@ -90,10 +90,10 @@ pub struct ServeArgs {
     /// Seed a demo organisation (once) and print an enrolment code for a demo device.
     #[arg(long)]
     pub demo: bool,
-    /// PEM certificate chain, to serve HTTPS/WSS directly.
+    /// PEM certificate chain, to serve HTTPS/WSS directly [env: PEERLOG_TLS_CERT]
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
-    /// PEM private key, to serve HTTPS/WSS directly.
+    /// PEM private key, to serve HTTPS/WSS directly [env: PEERLOG_TLS_KEY]
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 }

@@ -30,7 +30,7 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Data directory (the SQLite file lives inside).
     pub data: PathBuf,
-    /// PEM certificate chain for HTTPS/WSS (with `tls-key`).
+    /// PEM certificate chain for HTTPS/WSS (with `tls-key`) [env: PEERLOG_TLS_CERT].
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for HTTPS/WSS (with `tls-cert`).
     pub tls_key: Option<PathBuf>,
@@ -102,6 +102,14 @@ impl Config {
         }
         if let Some(data) = env("PEERLOG_DATA").filter(|d| !d.is_empty()) {
             config.data = PathBuf::from(data);
+        }
+        let env_path = |var| env(var).filter(|p| !p.is_empty()).map(PathBuf::from);
+        if let (Some(cert), Some(key)) = (env_path("PEERLOG_TLS_CERT"), env_path("PEERLOG_TLS_KEY"))
+        {
+            config.tls_cert = Some(cert);
+            config.tls_key = Some(key);
+        } else if env_path("PEERLOG_TLS_CERT").is_some() || env_path("PEERLOG_TLS_KEY").is_some() {
+            return Err(ConfigError::TlsHalf);
         }
         if let Some(listen) = flags.listen {
             config.listen = listen;
@@ -192,5 +200,29 @@ mod tests {
             Config::resolve(None, |_| None, half),
             Err(ConfigError::TlsHalf)
         ));
+        let half_env = |k: &str| (k == "PEERLOG_TLS_KEY").then(|| "k.pem".to_owned());
+        assert!(matches!(
+            Config::resolve(None, half_env, Overrides::default()),
+            Err(ConfigError::TlsHalf)
+        ));
+    }
+
+    #[test]
+    fn tls_comes_from_the_environment_unless_flags_say_otherwise() {
+        let env = |k: &str| match k {
+            "PEERLOG_TLS_CERT" => Some("/etc/env-cert.pem".to_owned()),
+            "PEERLOG_TLS_KEY" => Some("/etc/env-key.pem".to_owned()),
+            _ => None,
+        };
+        let c = Config::resolve(None, env, Overrides::default()).unwrap();
+        assert_eq!(c.tls_cert, Some(PathBuf::from("/etc/env-cert.pem")));
+        assert_eq!(c.tls_key, Some(PathBuf::from("/etc/env-key.pem")));
+        let flags = Overrides {
+            tls_cert: Some("flag-cert.pem".into()),
+            tls_key: Some("flag-key.pem".into()),
+            ..Overrides::default()
+        };
+        let c = Config::resolve(None, env, flags).unwrap();
+        assert_eq!(c.tls_cert, Some(PathBuf::from("flag-cert.pem")));
     }
 }

@@ -1,7 +1,7 @@
 //! The Peerlog relay: sync hub, identity and access control, storage, admin CLI and HTTP API.
 //!
-//! Code map: `app` (router, serving), `auth` (enrolment, challenges, tokens, the `Principal`
-//! extractor), `access` (the access rules and their cache), `db` (SQLite: schema, migrations,
+//! Code map: `app` (router, serving), `tls` (direct HTTPS/WSS), `headers` (security headers),
+//! `auth` (enrolment, challenges, tokens, the `Principal` extractor; dashboard passwords and TOTP), `access` (the access rules and their cache), `db` (SQLite: schema, migrations,
 //! repositories), `docstore` (the sync engine's document storage), `directory` (per-user
 //! directory documents), `casework` (open/close/reassign), `upkeep` and `watch` (keeping
 //! documents in step with the database), `maintenance` (backup, restore, check, erase),
@@ -22,6 +22,7 @@ pub mod demo;
 pub mod directory;
 pub mod docstore;
 pub mod error;
+pub mod headers;
 pub mod hub;
 pub mod ids;
 pub mod live_hub;
@@ -30,5 +31,6 @@ pub mod metrics;
 pub mod serve;
 pub mod state;
 pub mod sync;
+pub mod tls;
 pub mod upkeep;
 pub mod watch;

@@ -58,7 +58,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 fn print_banner(relay: &Relay, addr: std::net::SocketAddr) {
     let started = &relay.started;
-    println!("peerlog relay listening on http://{addr}");
+    let scheme = if relay.state.config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("peerlog relay listening on {scheme}://{addr}");
     if let Some(code) = &started.admin_setup_code {
         println!();
         println!("New organisation created. One-time admin set-up code (valid 24 hours):");
@@ -81,7 +86,7 @@ fn print_banner(relay: &Relay, addr: std::net::SocketAddr) {
         );
         println!("    {code}");
         println!(
-            "    POST http://{addr}/api/v1/enrol {{\"code\": \"{code}\", \"publicKey\": \"<base64 Ed25519>\"}}"
+            "    POST {scheme}://{addr}/api/v1/enrol {{\"code\": \"{code}\", \"publicKey\": \"<base64 Ed25519>\"}}"
         );
         println!("List the demo cases with: peerlog admin case list");
     }

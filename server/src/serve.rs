@@ -23,7 +23,7 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::sync::ports::{DocStorage, Role};
 use crate::sync::{SyncConfig, SyncService, random_storage_id};
-use crate::{upkeep, watch};
+use crate::{tls, upkeep, watch};
 
 /// How long the first admin set-up code stays valid.
 const SETUP_CODE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -48,8 +48,8 @@ pub enum ServeError {
     Listen(#[source] std::io::Error),
     #[error("serving failed")]
     Serve(#[source] std::io::Error),
-    #[error("TLS set-up failed: {0}")]
-    Tls(String),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// What start-up has to tell the operator.
@@ -173,10 +173,12 @@ impl Relay {
         tracing::info!(addr = ?addr, "relay listening");
         let router = app::app(self.state.clone());
         let result = match (&self.state.config.tls_cert, &self.state.config.tls_key) {
-            (Some(_), Some(_)) => Err(ServeError::Tls(
-                "this build serves plain HTTP; put a TLS reverse proxy in front (docs/relay.md)"
-                    .to_owned(),
-            )),
+            (Some(cert), Some(key)) => match tls::server_config(cert, key) {
+                Ok(tls) => app::run_tls(listener, router, tls, shutdown)
+                    .await
+                    .map_err(ServeError::Serve),
+                Err(e) => Err(ServeError::Tls(e)),
+            },
             _ => app::run(listener, router, shutdown)
                 .await
                 .map_err(ServeError::Serve),

@@ -40,6 +40,19 @@ use metrics::Metrics;
 use ports::{AccessPolicy, DocStorage};
 use runtime::{RuntimeConfig, ShardMsg, Shards};
 
+/// Read and write buffer of each WebSocket. tungstenite allocates its 128 KiB default eagerly
+/// per connection: half the relay's heap at 200 phones. Case sync frames are mostly far smaller,
+/// and larger ones still arrive whole (the buffer refills), so 8 KiB costs little.
+const WS_BUFFER_BYTES: usize = 8 * 1024;
+
+/// The relay's WebSocket settings: frames and messages up to `max_frame_bytes`, small buffers.
+pub fn configure_upgrade(ws: WebSocketUpgrade, max_frame_bytes: usize) -> WebSocketUpgrade {
+    ws.max_message_size(max_frame_bytes)
+        .max_frame_size(max_frame_bytes)
+        .read_buffer_size(WS_BUFFER_BYTES)
+        .write_buffer_size(WS_BUFFER_BYTES)
+}
+
 /// Why a server-side document write failed. No document content in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
@@ -121,8 +134,7 @@ impl SyncService {
     pub fn upgrade(&self, ws: WebSocketUpgrade, principal: ports::Principal) -> Response {
         let max = self.inner.config.max_frame_bytes;
         let service = self.clone();
-        ws.max_message_size(max)
-            .max_frame_size(max)
+        configure_upgrade(ws, max)
             .on_upgrade(move |socket| async move { service.serve_socket(socket, principal).await })
     }
 

@@ -8,11 +8,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automerge::Automerge;
-use automerge::transaction::Transactable;
-use peerlog_core::document::schema::keys;
-use peerlog_core::ids::{CaseId, DeviceId};
+use peerlog_core::ids::{CaseId, DeviceId, UserId};
 use peerlog_core::model::CaseStatus;
-use peerlog_core::{CaseDoc, EditCtx};
+use peerlog_core::{CaseDoc, EditCtx, EditError};
 use rusqlite::params;
 
 use crate::access::CachedAccess;
@@ -120,29 +118,37 @@ pub fn case_edit(id: CaseId, op: DocOp) -> DocEdit {
         match op {
             DocOp::SetStatus { status, reason } => {
                 let status: CaseStatus = status.parse()?;
-                let mut case = CaseDoc::from_automerge(id, doc.clone())?;
-                let before = case.heads();
-                let device = relay_device();
-                let mut rng = rand::rng();
-                let mut ctx = EditCtx {
-                    now: now_ms(),
-                    device: &device,
-                    rng: &mut rng,
-                };
-                case.set_status(&mut ctx, status, reason.as_deref())?;
-                let (changes, _) = case.changes_since(&before);
-                doc.load_incremental(&changes)?;
+                edit_as_relay(id, doc, |case, ctx| {
+                    case.set_status(ctx, status, reason.as_deref())
+                })
             }
             DocOp::Reassign { prw } => {
-                // Core has no operation for this relay-only decision; the field is an atomic id.
-                doc.transact::<_, _, automerge::AutomergeError>(|tx| {
-                    tx.put(automerge::ROOT, keys::PRW, prw.as_str())
-                })
-                .map_err(|f| f.error)?;
+                let prw: UserId = prw.parse()?;
+                edit_as_relay(id, doc, |case, ctx| case.set_prw(ctx, &prw))
             }
         }
-        Ok(())
     })
+}
+
+/// Runs one core operation on `doc` as the relay's own device and applies the changes it made.
+fn edit_as_relay(
+    id: CaseId,
+    doc: &mut Automerge,
+    op: impl FnOnce(&mut CaseDoc, &mut EditCtx<'_>) -> Result<(), EditError>,
+) -> Result<(), EditRefused> {
+    let mut case = CaseDoc::from_automerge(id, doc.clone())?;
+    let before = case.heads();
+    let device = relay_device();
+    let mut rng = rand::rng();
+    let mut ctx = EditCtx {
+        now: now_ms(),
+        device: &device,
+        rng: &mut rng,
+    };
+    op(&mut case, &mut ctx)?;
+    let (changes, _) = case.changes_since(&before);
+    doc.load_incremental(&changes)?;
+    Ok(())
 }
 
 /// Rewrites the directory documents whose content changed; returns how many were written.

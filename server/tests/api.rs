@@ -24,6 +24,40 @@ async fn healthz_and_metrics_answer() {
 }
 
 #[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    use tower::ServiceExt;
+    let relay = TestRelay::start().await;
+    for (path, expected) in [("/healthz", 200), ("/api/v1/no-such-route", 404)] {
+        let response = relay
+            .app()
+            .oneshot(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{path}");
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("default-src 'none'"),
+            "{path}"
+        );
+        assert!(
+            !headers.contains_key("strict-transport-security"),
+            "plain HTTP"
+        );
+    }
+}
+
+#[tokio::test]
 async fn enrol_token_and_sync_happy_path() {
     let relay = TestRelay::start().await;
     let app = relay.app();

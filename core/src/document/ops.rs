@@ -8,11 +8,11 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value};
 use jiff::civil::Date;
 
-use super::read::req_obj;
+use super::read::{self, req_obj};
 use super::schema::{CURRENT_SCHEMA, keys};
 use super::validate::{self, Problem, invalid};
 use super::{CaseDoc, EditCtx, EditError, NewCase};
-use crate::ids::{AgreementId, ContactId, EntryId, GoalId, StepId};
+use crate::ids::{AgreementId, ContactId, EntryId, GoalId, StepId, UserId};
 use crate::model::{
     Boundaries, CaseStatus, ContactMode, ContactWindow, GoalStatus, Initiator, LifeArea,
     SupportType, UnixMillis,
@@ -414,6 +414,24 @@ impl CaseDoc {
                 }
                 _ => tx.delete(automerge::ROOT, keys::CLOSED_REASON)?,
             }
+            Ok(())
+        })
+    }
+
+    /// Hands the case to another PRW (a coordinator's decision; closed cases stay with the PRW
+    /// who closed them). Writing the same PRW again writes nothing.
+    pub fn set_prw(&mut self, ctx: &mut EditCtx<'_>, prw: &UserId) -> Result<()> {
+        if read::is_closed(&self.doc)? {
+            return Err(EditError::CaseClosed);
+        }
+        let current = self.doc.get(automerge::ROOT, keys::PRW)?;
+        if let Some((Value::Scalar(value), _)) = current
+            && value.as_str() == Some(prw.as_str())
+        {
+            return Ok(());
+        }
+        self.edit("set-prw", ctx, false, |tx, _| {
+            tx.put(automerge::ROOT, keys::PRW, prw.as_str())?;
             Ok(())
         })
     }

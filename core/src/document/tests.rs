@@ -246,6 +246,37 @@ fn boundaries_and_status() {
 }
 
 #[test]
+fn reassigning_writes_the_new_prw_once_and_never_on_a_closed_case() {
+    let mut rng = rng();
+    let mut doc = sample_case(&mut rng);
+    let relay = device("relay");
+    let kari: crate::ids::UserId = "prw-kari".parse().unwrap();
+
+    doc.set_prw(&mut ctx(&relay, &mut rng), &kari).unwrap();
+    assert_eq!(doc.read().unwrap().prw, kari);
+    let heads = doc.heads();
+    let change = doc.automerge().get_last_local_change().unwrap();
+    assert_eq!(change.message(), Some("set-prw"));
+
+    doc.set_prw(&mut ctx(&relay, &mut rng), &kari).unwrap();
+    assert_eq!(doc.heads(), heads, "the same PRW again writes nothing");
+
+    doc.set_status(
+        &mut ctx(&relay, &mut rng),
+        CaseStatus::Closed,
+        Some("moved"),
+    )
+    .unwrap();
+    let closed = doc.heads();
+    let ola: crate::ids::UserId = "prw-ola".parse().unwrap();
+    assert!(matches!(
+        doc.set_prw(&mut ctx(&relay, &mut rng), &ola),
+        Err(EditError::CaseClosed)
+    ));
+    assert_eq!(doc.heads(), closed);
+}
+
+#[test]
 fn every_operation_refuses_bad_input_without_writing() {
     let mut rng = rng();
     let mut doc = sample_case(&mut rng);

@@ -1,5 +1,6 @@
-//! The relay's only use of `ring`: random secrets, SHA-256 of secrets, Ed25519 signature checks
-//! (and, for tests and tools, a device key pair that signs).
+//! The relay's only use of `ring`: random secrets, SHA-256 of secrets, Ed25519 signature checks,
+//! HMAC-SHA1 for TOTP codes, constant-time comparison (and, for tests and tools, a device key pair
+//! that signs).
 
 use ring::digest::{SHA256, digest};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -33,6 +34,19 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest(&SHA256, data).as_ref());
     out
+}
+
+/// HMAC-SHA1, which RFC 6238 TOTP needs (every authenticator app uses SHA-1 codes).
+pub fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(ring::hmac::sign(&key, message).as_ref());
+    out
+}
+
+/// Compares two secrets without leaking where they differ through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Checks an Ed25519 signature by `public_key` over `message`.

@@ -598,7 +598,8 @@ impl Hub {
         self.flush(doc);
     }
 
-    /// Re-evaluates every attached (document, connection) pair. Administrative, so a full pass.
+    /// Re-evaluates every attached (document, connection) pair, then drops unattached documents
+    /// from the cache. Administrative and rare, so a full pass.
     fn access_changed(&mut self) {
         let pairs: Vec<(ConnId, CaseId)> = self
             .conns
@@ -633,6 +634,21 @@ impl Hub {
         }
         for doc in touched {
             self.flush(doc);
+        }
+        // Access changes when a case is closed, reassigned or erased; an erased case's content
+        // must not linger in memory, so durable documents nobody is attached to leave the cache.
+        let idle: Vec<CaseId> = self
+            .docs
+            .iter()
+            .filter(|(_, d)| {
+                d.peers.is_empty()
+                    && matches!(&d.body, Body::Ready(live) if live.settled() && live.waiting.is_empty())
+            })
+            .map(|(doc, _)| *doc)
+            .collect();
+        for doc in idle {
+            self.compact_before_unload(doc);
+            self.unload(doc);
         }
     }
 
@@ -689,7 +705,27 @@ impl Hub {
             }
         }
         for doc in victims {
+            self.compact_before_unload(doc);
             self.unload(doc);
+        }
+    }
+
+    /// Stores a document that has appends since its last snapshot as one snapshot before it
+    /// leaves memory: reloading a snapshot is about 2.5 times cheaper than replaying changes,
+    /// and it takes a tenth of the space.
+    fn compact_before_unload(&mut self, doc: CaseId) {
+        if let Some(Doc {
+            body: Body::Ready(live),
+            ..
+        }) = self.docs.get_mut(&doc)
+            && live.settled()
+            && live.appends_since_compact > 0
+        {
+            live.appends_since_compact = 0;
+            self.effects.push(Effect::Compact {
+                doc,
+                snapshot: live.am.save(),
+            });
         }
     }
 }

@@ -32,6 +32,7 @@ struct Sim {
     clients: HashMap<ConnId, Client>,
     queue: VecDeque<Input>,
     loads: Vec<CaseId>,
+    compactions: Vec<CaseId>,
     closed: Vec<(ConnId, &'static str)>,
     syncs_sent: usize,
 }
@@ -58,6 +59,7 @@ impl Sim {
             clients: HashMap::new(),
             queue: VecDeque::new(),
             loads: Vec::new(),
+            compactions: Vec::new(),
             closed: Vec::new(),
             syncs_sent: 0,
         }
@@ -197,6 +199,7 @@ impl Sim {
             } => self.unacked.push((append, generation, seq)),
             Effect::Compact { doc, snapshot } => {
                 // Everything in the snapshot must already be durable or queued before it.
+                self.compactions.push(doc);
                 self.stored.insert(doc, snapshot);
             }
         }
@@ -404,6 +407,41 @@ fn evicted_documents_reload_and_keep_their_peers_in_sync() {
 }
 
 #[test]
+fn a_document_with_new_changes_is_stored_as_one_snapshot_when_evicted() {
+    let mut sim = Sim::new(1);
+    let (a, b) = (case(1), case(2));
+    sim.seed(a, "a");
+    sim.seed(b, "b");
+    sim.connect(1, Role::Prw, "phone");
+    sim.grant(1, a, Access::ReadWrite);
+    sim.grant(1, b, Access::ReadWrite);
+    sim.open(1, a);
+    sim.run();
+    sim.edit(1, a, "contact", "first visit");
+    sim.run();
+    assert!(
+        sim.compactions.is_empty(),
+        "one append is below the threshold"
+    );
+
+    sim.open(1, b);
+    sim.run();
+    assert_eq!(
+        sim.compactions,
+        vec![a],
+        "evicted with an append since its snapshot"
+    );
+    let stored = Automerge::load(&sim.stored[&a]).unwrap();
+    let (contact, _) = stored.get(ROOT, "contact").unwrap().unwrap();
+    assert_eq!(contact.into_string().unwrap(), "first visit");
+
+    // `b` had nothing new: evicting it writes nothing.
+    sim.open(1, a);
+    sim.run();
+    assert_eq!(sim.compactions, vec![a]);
+}
+
+#[test]
 fn server_updates_create_documents_and_reach_attached_peers_after_commit() {
     let mut sim = Sim::new(10);
     let doc = case(5);
@@ -483,6 +521,35 @@ fn access_changes_apply_to_open_connections() {
     sim.edit(2, doc, "title", "late write");
     sim.run();
     assert_eq!(sim.value(1, doc, "title").as_deref(), Some("case"));
+}
+
+#[test]
+fn an_access_change_drops_documents_nobody_is_attached_to() {
+    let mut sim = Sim::new(10);
+    let (kept, erased) = (case(1), case(2));
+    sim.seed(kept, "kept");
+    sim.seed(erased, "erased");
+    sim.connect(1, Role::Prw, "phone");
+    sim.grant(1, kept, Access::ReadWrite);
+    sim.grant(1, erased, Access::ReadWrite);
+    sim.open(1, kept);
+    sim.open(1, erased);
+    sim.run();
+    assert_eq!(sim.hub.loaded(), 2);
+
+    // The second case is erased: nobody may access it any more.
+    sim.grant(1, erased, Access::None);
+    sim.queue.push_back(Input::AccessChanged);
+    sim.run();
+    assert!(sim.clients[&1].unavailable.contains(&erased));
+    assert_eq!(
+        sim.hub.loaded(),
+        1,
+        "only the attached case stays in memory"
+    );
+    sim.edit(1, kept, "contact", "still syncing");
+    sim.run();
+    assert_eq!(sim.hub.loaded(), 1);
 }
 
 #[test]
