@@ -15,3 +15,6 @@ cargo test --workspace --locked
 
 echo "== benchmarks compile"
 cargo bench --workspace --locked --no-run
+
+echo "== mobile FFI: bindings regenerated, Python/Kotlin/Swift tests against a real relay"
+./scripts/ffi-test.sh

@@ -1,7 +1,7 @@
 //! The phone's thin network driver around the sans-IO [`SyncClient`]: enrolment and tokens over
 //! HTTP (JSON, `ureq` on a blocking thread), one sync session over a WebSocket
-//! (`tokio-tungstenite`; `wss://` with rustls on the ring provider and the webpki roots, plain
-//! `ws://` for loopback), and the pure reconnect policy ([`backoff`]).
+//! (`tokio-tungstenite`; `wss://` with rustls on the ring provider and the webpki roots or the
+//! organisation's own CA ([`Trust`]), plain `ws://` for loopback), and the pure reconnect policy ([`backoff`]).
 //!
 //! This is the one module of `core` that does network IO; everything it decides is left to the
 //! state machine in [`crate::client`]. It never reads the wall clock: `now` comes in as an
@@ -11,7 +11,7 @@
 //! store. A revoked device is told to wipe itself: every call that meets that order returns
 //! [`NetError::Wiped`], after which the app drops its store and calls [`wipe`] on the file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,9 @@ use crate::store::{Store, StoreError};
 
 #[cfg(test)]
 mod tests;
+mod trust;
+
+pub use trust::Trust;
 
 /// Name of the sealed secret holding the device's Ed25519 key (PKCS#8).
 const DEVICE_KEY_SECRET: &str = "device-key";
@@ -95,6 +98,9 @@ pub enum NetError {
     Store(#[from] StoreError),
     #[error("a blocking network task failed")]
     Task,
+    /// The organisation's CA certificate given to [`Trust::own_ca_pem`] is not usable.
+    #[error("the CA certificate is not a usable PEM certificate")]
+    BadCertificate,
 }
 
 /// What enrolment bound to this device; kept (sealed) in the store.
@@ -176,6 +182,17 @@ pub async fn enrol<S: Store>(
     code: &str,
     device_name: &str,
 ) -> Result<Enrolment, NetError> {
+    enrol_trusting(store, relay_url, code, device_name, &Trust::default()).await
+}
+
+/// [`enrol`] with a chosen TLS trust (an organisation's own CA).
+pub async fn enrol_trusting<S: Store>(
+    store: &mut S,
+    relay_url: &str,
+    code: &str,
+    device_name: &str,
+    trust: &Trust,
+) -> Result<Enrolment, NetError> {
     let base = base_url(relay_url)?;
     let pkcs8 = DeviceKey::generate_pkcs8()?;
     let key = DeviceKey::from_pkcs8(&pkcs8)?;
@@ -184,7 +201,7 @@ pub async fn enrol<S: Store>(
         "publicKey": BASE64.encode(key.public_key()),
         "deviceName": device_name,
     });
-    let answer = post_json(agent(), format!("{base}/api/v1/enrol"), body).await?;
+    let answer = post_json(agent(trust), format!("{base}/api/v1/enrol"), body).await?;
     let enrolment = Enrolment::from_json(&answer)?;
     store.put_secret(DEVICE_KEY_SECRET, &pkcs8)?;
     store.put_secret(ENROLMENT_SECRET, enrolment.to_json().to_string().as_bytes())?;
@@ -218,12 +235,87 @@ pub const BACKOFF_CAP: Duration = Duration::from_secs(5 * 60);
 /// full jitter, uniform in `[0, min(cap, base · 2^attempt)]`, so many phones regaining signal at
 /// once do not reconnect in lockstep.
 pub fn backoff(attempt: u32, rng: &mut dyn RngCore) -> Duration {
-    let cap = BACKOFF_CAP.as_millis() as u64;
-    let ceiling = (BACKOFF_BASE.as_millis() as u64)
-        .checked_shl(attempt.min(63))
-        .filter(|v| *v <= cap && attempt < 63)
-        .unwrap_or(cap);
-    Duration::from_millis(rng.next_u64() % (ceiling + 1))
+    RetryPolicy::default().delay(attempt, rng)
+}
+
+/// How [`Syncer::sync_retrying`] retries a sync that failed for a passing reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (at least one is made).
+    pub max_attempts: u32,
+    /// First delay ceiling; doubles per attempt.
+    pub base: Duration,
+    /// Largest delay ceiling.
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base: BACKOFF_BASE,
+            cap: BACKOFF_CAP,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry `attempt` (0 = the first retry): uniform in
+    /// `[0, min(cap, base · 2^attempt)]` (exponential backoff with full jitter).
+    pub fn delay(&self, attempt: u32, rng: &mut dyn RngCore) -> Duration {
+        let ceiling = u64::try_from(self.ceiling(attempt).as_millis()).unwrap_or(u64::MAX - 1);
+        Duration::from_millis(rng.next_u64() % (ceiling + 1))
+    }
+
+    /// The largest delay ceiling before retry `attempt`: `min(cap, base · 2^attempt)`.
+    pub fn ceiling(&self, attempt: u32) -> Duration {
+        let doubled = 1u32
+            .checked_shl(attempt)
+            .and_then(|factor| self.base.checked_mul(factor));
+        doubled.map_or(self.cap, |d| d.min(self.cap))
+    }
+
+    /// The longest [`Syncer::sync_retrying`] can spend waiting between attempts in all: the sum
+    /// of the ceilings of its `max_attempts - 1` delays. With each session bounded by
+    /// [`SyncOptions::timeout`], a whole retry loop takes at most
+    /// `max_attempts · timeout + max_total_delay()`.
+    pub fn max_total_delay(&self) -> Duration {
+        let waits = self.max_attempts.saturating_sub(1);
+        let mut total = Duration::ZERO;
+        for attempt in 0..waits {
+            let ceiling = self.ceiling(attempt);
+            if ceiling >= self.cap {
+                // Every later wait is capped too.
+                return total.saturating_add(self.cap.saturating_mul(waits - attempt));
+            }
+            total = total.saturating_add(ceiling);
+        }
+        total
+    }
+}
+
+impl NetError {
+    /// Whether trying again later may succeed: no signal, a cut connection, a relay restarting.
+    /// A wipe order, a refusal, a bad configuration or a local storage failure will not go away
+    /// by retrying.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Http(_) | Self::WebSocket(_) | Self::Closed | Self::Timeout | Self::Task => true,
+            // The relay answers 429 (rate limit) and 5xx (a restart, an overload) for a while.
+            Self::Refused { status, .. } => *status == 429 || *status >= 500,
+            Self::Wiped
+            | Self::NotEnrolled
+            | Self::BadUrl
+            | Self::BadResponse(_)
+            | Self::Unauthorized
+            | Self::BadFrame
+            | Self::BadCertificate
+            | Self::Crypto(_)
+            | Self::Client(_)
+            | Self::Local(_)
+            | Self::Store(_) => false,
+        }
+    }
 }
 
 /// Timing of one sync session.
@@ -275,6 +367,7 @@ pub struct Syncer {
     client: SyncClient,
     token: Option<(String, UnixMillis)>,
     options: SyncOptions,
+    trust: Trust,
 }
 
 impl Syncer {
@@ -289,11 +382,18 @@ impl Syncer {
             client,
             token: None,
             options: SyncOptions::default(),
+            trust: Trust::default(),
         })
     }
 
     pub fn with_options(mut self, options: SyncOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Uses `trust` for HTTPS and WSS (an organisation's own CA) instead of the public roots.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
         self
     }
 
@@ -319,7 +419,7 @@ impl Syncer {
             .ok_or(NetError::NotEnrolled)?;
         let key = DeviceKey::from_pkcs8(&pkcs8)?;
         let device = self.enrolment.device_id.as_str().to_owned();
-        let http = agent();
+        let http = agent(&self.trust);
         let answer = post_json(
             http.clone(),
             format!("{}/api/v1/token/challenge", self.base),
@@ -387,6 +487,45 @@ impl Syncer {
         Ok(report)
     }
 
+    /// [`Self::sync_once`], retried with exponential backoff and jitter while it fails for a
+    /// passing reason ([`NetError::is_retryable`]), at most `policy.max_attempts` times. `now` is
+    /// asked for the time before each attempt. Returns the first success, the first error that
+    /// retrying cannot mend ([`NetError::Wiped`], a refused token, a local failure…), or the
+    /// last error. Bounded in time by [`RetryPolicy::max_total_delay`] plus the sessions'
+    /// own bound ([`SyncOptions::timeout`] each).
+    pub async fn sync_retrying<S: Store>(
+        &mut self,
+        cases: &mut LocalCases<S>,
+        now: impl Fn() -> UnixMillis,
+        policy: RetryPolicy,
+        rng: &mut dyn RngCore,
+    ) -> Result<SyncReport, NetError> {
+        self.sync_retrying_with(cases, now, policy, rng, tokio::time::sleep)
+            .await
+    }
+
+    /// [`Self::sync_retrying`] with the wait between attempts supplied by the caller (a test's
+    /// recorder, an app's cancellable timer): `sleep(delay)` is awaited before each retry.
+    pub async fn sync_retrying_with<S: Store, W: Future<Output = ()>>(
+        &mut self,
+        cases: &mut LocalCases<S>,
+        now: impl Fn() -> UnixMillis,
+        policy: RetryPolicy,
+        rng: &mut dyn RngCore,
+        mut sleep: impl FnMut(Duration) -> W,
+    ) -> Result<SyncReport, NetError> {
+        let mut attempt = 0;
+        loop {
+            match self.sync_once(cases, now()).await {
+                Err(e) if e.is_retryable() && attempt + 1 < policy.max_attempts => {
+                    sleep(policy.delay(attempt, rng)).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
     async fn connect<S: Store>(
         &mut self,
         cases: &LocalCases<S>,
@@ -406,7 +545,7 @@ impl Syncer {
         };
         let url = format!("{scheme}://{rest}/sync?token={}", percent_encode(&token));
         let connector = if scheme == "wss" {
-            Connector::Rustls(Arc::new(tls_config()?))
+            Connector::Rustls(Arc::new(self.trust.rustls_config()?))
         } else {
             Connector::Plain
         };
@@ -433,6 +572,9 @@ impl Syncer {
     ) -> Result<(), NetError> {
         // Cases offered whose answer has not come yet.
         let mut awaiting: BTreeSet<CaseId> = BTreeSet::new();
+        // The heads the relay last announced per case (as encoded), to see when a message of
+        // ours only says "I have what you have", which the relay does not answer.
+        let mut relay_heads: BTreeMap<CaseId, Vec<u8>> = BTreeMap::new();
         let join = self.client.connect();
         send(ws, &join, report).await?;
         let mut sent_since_receive = true;
@@ -465,6 +607,9 @@ impl Syncer {
             match &message {
                 Message::Sync(m) | Message::Request(m) => {
                     awaiting.remove(&m.document_id);
+                    if let Some(heads) = announced_heads(&m.data) {
+                        relay_heads.insert(m.document_id, heads.to_vec());
+                    }
                 }
                 Message::DocUnavailable(m) => {
                     awaiting.remove(&m.document_id);
@@ -480,7 +625,18 @@ impl Syncer {
             }
             for message in out.send {
                 if let Message::Sync(m) | Message::Request(m) = &message {
-                    awaiting.insert(m.document_id);
+                    // Same heads on both sides: nothing to send or fetch, so no answer comes;
+                    // waiting `answer_wait` for one would only delay the end of the session.
+                    let in_step = match (announced_heads(&m.data), relay_heads.get(&m.document_id))
+                    {
+                        (Some(ours), Some(theirs)) => ours == theirs.as_slice(),
+                        _ => false,
+                    };
+                    if in_step {
+                        awaiting.remove(&m.document_id);
+                    } else {
+                        awaiting.insert(m.document_id);
+                    }
                 }
                 send(ws, &message, report).await?;
                 sent_since_receive = true;
@@ -498,18 +654,34 @@ async fn send(ws: &mut Ws, message: &Message, report: &mut SyncReport) -> Result
         .map_err(|e| NetError::WebSocket(Box::new(e)))
 }
 
-/// rustls on the ring provider with the webpki roots (no platform verifier, no aws-lc-rs).
-fn tls_config() -> Result<rustls::ClientConfig, NetError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|_| NetError::BadUrl)?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(config)
+/// The heads an automerge sync message announces, as encoded (a LEB128 count, then the sorted
+/// 32-byte hashes), read without decoding the rest (changes it may carry). `None` if the bytes
+/// are not a sync message of a known version.
+fn announced_heads(data: &[u8]) -> Option<&[u8]> {
+    const SYNC_V1: u8 = 0x42;
+    const SYNC_V2: u8 = 0x43;
+    let (&kind, rest) = data.split_first()?;
+    if kind != SYNC_V1 && kind != SYNC_V2 {
+        return None;
+    }
+    let mut count: u64 = 0;
+    let mut len = 0;
+    loop {
+        let byte = *rest.get(len)?;
+        count |= u64::from(byte & 0x7f).checked_shl(7 * len as u32)?;
+        len += 1;
+        if byte & 0x80 == 0 {
+            break;
+        }
+        if len >= 10 {
+            return None;
+        }
+    }
+    let end = usize::try_from(count)
+        .ok()?
+        .checked_mul(32)?
+        .checked_add(len)?;
+    rest.get(..end)
 }
 
 fn base_url(relay_url: &str) -> Result<String, NetError> {
@@ -533,8 +705,13 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-fn agent() -> ureq::Agent {
+fn agent(trust: &Trust) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(trust.ureq_roots())
+                .build(),
+        )
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(20)))
         .build();

@@ -64,7 +64,7 @@ impl Default for Config {
             challenge_ttl_secs: 120,
             auth_failures_per_minute: 10,
             trust_forwarded_for: false,
-            max_loaded_docs: 5000,
+            max_loaded_docs: 10_000,
             max_frame_bytes: 8 * 1024 * 1024,
             org_name: "Peerlog".to_owned(),
         }

@@ -1,7 +1,8 @@
-//! Durability across `kill -9`: a device syncs a batch of contacts until the relay's heads contain
-//! them (the relay fsyncs before it sends heads), the relay process is killed with SIGKILL at once,
-//! the device's local data is thrown away, the relay restarts on the same data directory, and a
-//! fresh copy of the device must find every acknowledged contact.
+//! Durability across `kill -9`: a device (`peerlog_core::net::Syncer`, an encrypted SQLite store)
+//! syncs a batch of contacts until the relay's heads contain them (the relay fsyncs before it
+//! sends heads; the device then counts them as synced), the relay process is killed with SIGKILL
+//! at once, the device's local data is thrown away, the relay restarts on the same data
+//! directory, and a fresh copy of the device must find every acknowledged contact.
 //!
 //! Cycles: `PEERLOG_DURABILITY_CYCLES` (default 20; `scripts/soak-durability.sh` runs 500).
 //! Seed: printed; replay with `PEERLOG_SEED=<seed>`.
@@ -9,108 +10,70 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use common::{cli, raw, token_for};
-use futures_util::{SinkExt, StreamExt};
-use peerlog_core::client::SyncClient;
+use common::{RelayProcess, cli, start_relay};
+use peerlog_core::crypto::StoreKey;
 use peerlog_core::document::NewContact;
 use peerlog_core::ids::{CaseId, EntryId};
 use peerlog_core::local::LocalCases;
 use peerlog_core::model::{ContactMode, Initiator, LifeArea};
-use peerlog_core::protocol::{Message, PeerId};
-use peerlog_core::store::MemoryStore;
-use peerlog_server::auth::crypto::DeviceKeyPair;
-use peerlog_server::auth::secrets;
+use peerlog_core::net::{self, SyncOptions, Syncer};
+use peerlog_core::store::SqliteStore;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::json;
-use tokio_tungstenite::tungstenite::Message as Frame;
 
-/// The relay as a child process, killed (SIGKILL) when dropped.
-struct RelayProcess {
-    child: Child,
-    addr: SocketAddr,
+const STORE_KEY: [u8; 32] = [7; 32];
+
+fn store_key() -> StoreKey {
+    StoreKey::from_bytes(&STORE_KEY).unwrap()
 }
 
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_relay(data: &Path) -> RelayProcess {
-    let port = TcpListener::bind("127.0.0.1:0")
+/// A device with no case data: a copy of the store that holds only its key and enrolment.
+fn fresh_device(
+    identity: &Path,
+    copy: PathBuf,
+    relay: &RelayProcess,
+    rng: &mut ChaCha8Rng,
+) -> (LocalCases<SqliteStore>, Syncer) {
+    std::fs::copy(identity, &copy).unwrap();
+    let store = SqliteStore::open(&copy, store_key()).unwrap();
+    let (cases, enrolment) = net::open_cases(store, rng).unwrap();
+    let syncer = Syncer::new(&format!("http://{}", relay.addr), enrolment)
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_peerlog"))
-        .args(["serve", "--listen", &addr.to_string(), "--data"])
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let relay = RelayProcess { child, addr };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            let health = raw(
-                addr,
-                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into(),
-            )
-            .await;
-            if health.starts_with("HTTP/1.1 200") {
-                return relay;
-            }
-        }
-        assert!(Instant::now() < deadline, "the relay did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .with_options(SyncOptions {
+            quiet: Duration::from_millis(100),
+            answer_wait: Duration::from_secs(2),
+            timeout: Duration::from_secs(15),
+        });
+    (cases, syncer)
 }
 
-/// One WebSocket session of the device, until `done` holds (or the time runs out: `false`).
+/// Sync sessions until `done` holds (at most 40, about 20 s); `false` if it never did. Every
+/// failure must be one that retrying can mend.
 async fn sync_until(
-    addr: SocketAddr,
-    token: &str,
-    client: &mut SyncClient,
-    cases: &mut LocalCases<MemoryStore>,
-    done: impl Fn(&LocalCases<MemoryStore>) -> bool,
+    syncer: &mut Syncer,
+    cases: &mut LocalCases<SqliteStore>,
+    done: impl Fn(&LocalCases<SqliteStore>) -> bool,
 ) -> bool {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/sync?token={token}"))
-        .await
-        .unwrap();
-    ws.send(Frame::Binary(client.connect().encode().into()))
-        .await
-        .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let mut reached = false;
-    while !reached {
-        let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, ws.next()).await else {
-            break;
-        };
-        let Frame::Binary(bytes) = frame else {
-            continue;
-        };
-        let out = client
-            .handle(Message::decode(&bytes).unwrap(), cases)
-            .unwrap();
-        for message in out.send {
-            ws.send(Frame::Binary(message.encode().into()))
-                .await
-                .unwrap();
+    for _ in 0..40 {
+        if let Err(e) = syncer
+            .sync_once(cases, peerlog_server::clock::now_ms())
+            .await
+        {
+            assert!(e.is_retryable(), "a sync failed for good: {e}");
         }
-        reached = done(cases);
+        if done(cases) {
+            return true;
+        }
+        if tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    client.disconnect(cases).unwrap();
-    let _ = ws.close(None).await;
-    reached
+    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,58 +128,43 @@ async fn acknowledged_changes_survive_sigkill_of_the_relay() {
     .unwrap();
 
     let mut relay = start_relay(&data).await;
-    let key = DeviceKeyPair::generate().unwrap();
-    let (status, enrolled) = common::post_socket(
-        relay.addr,
-        "/api/v1/enrol",
-        json!({"code": code, "publicKey": secrets::encode_base64(&key.public_key())}),
-    )
-    .await;
-    assert_eq!(status, 200, "{enrolled}");
-    let device = enrolled["deviceId"].as_str().unwrap().to_owned();
-    let peer = PeerId::new(enrolled["peerId"].as_str().unwrap()).unwrap();
-
-    let fresh_device = |rng: &mut ChaCha8Rng| {
-        let cases =
-            LocalCases::open(MemoryStore::default(), "phone".parse().unwrap(), rng).unwrap();
-        (
-            cases,
-            SyncClient::new(peer.clone(), format!("store-{}", rng.random::<u32>())),
+    // The phone enrols once; this store then holds only its key and enrolment, and every
+    // "fresh copy" of the device starts from it.
+    let identity = dir.path().join("identity.sqlite3");
+    {
+        let mut store = SqliteStore::open(&identity, store_key()).unwrap();
+        net::enrol(
+            &mut store,
+            &format!("http://{}", relay.addr),
+            &code,
+            "ola-phone",
         )
-    };
-    let token = |addr| {
-        let (device, key) = (device.clone(), &key);
-        async move {
-            let (status, body) = token_for(addr, &device, key).await;
-            assert_eq!(status, 200, "{body}");
-            body["token"].as_str().unwrap().to_owned()
-        }
+        .await
+        .unwrap();
+    }
+    let mut copies = 0;
+    let mut next_copy = || {
+        copies += 1;
+        dir.path().join(format!("device-{copies}.sqlite3"))
     };
     let has_all = |expected: BTreeSet<EntryId>| {
-        move |cases: &LocalCases<MemoryStore>| {
+        move |cases: &LocalCases<SqliteStore>| {
             cases
                 .read(&case)
                 .is_ok_and(|c| expected.iter().all(|id| c.contacts.contains_key(id)))
         }
     };
 
-    let (mut cases, mut client) = fresh_device(&mut rng);
-    client.want(case, &mut cases).unwrap();
+    let (mut cases, mut syncer) = fresh_device(&identity, next_copy(), &relay, &mut rng);
     assert!(
-        sync_until(
-            relay.addr,
-            &token(relay.addr).await,
-            &mut client,
-            &mut cases,
-            has_all(BTreeSet::new())
-        )
-        .await,
+        sync_until(&mut syncer, &mut cases, has_all(BTreeSet::new())).await,
         "the device fetches its case"
     );
 
     let mut acknowledged: BTreeSet<EntryId> = BTreeSet::new();
     for cycle in 0..cycles {
         let now = peerlog_server::clock::now_ms();
+        let mut batch = Vec::new();
         for n in 0..rng.random_range(1..8) {
             let contact = NewContact {
                 at: now - 60_000,
@@ -234,35 +182,21 @@ async fn acknowledged_changes_survive_sigkill_of_the_relay() {
                     doc.log_contact(ctx, &contact)
                 })
                 .unwrap();
-            acknowledged.insert(id);
+            batch.push(id);
         }
-        // Sync until the relay's heads contain every local change...
-        let synced = sync_until(
-            relay.addr,
-            &token(relay.addr).await,
-            &mut client,
-            &mut cases,
-            |c| c.pending_count().unwrap() == 0,
-        )
-        .await;
+        // Sync until the relay's heads contain every local change (nothing pending)...
+        let synced = sync_until(&mut syncer, &mut cases, |c| c.pending_count().unwrap() == 0).await;
         assert!(
             synced,
             "cycle {cycle} (seed {seed}): the relay never confirmed the batch"
         );
+        acknowledged.extend(batch);
 
         // ...then kill the relay at once, lose the phone's data, and restart the relay.
         drop(relay);
         relay = start_relay(&data).await;
-        (cases, client) = fresh_device(&mut rng);
-        client.want(case, &mut cases).unwrap();
-        let recovered = sync_until(
-            relay.addr,
-            &token(relay.addr).await,
-            &mut client,
-            &mut cases,
-            has_all(acknowledged.clone()),
-        )
-        .await;
+        (cases, syncer) = fresh_device(&identity, next_copy(), &relay, &mut rng);
+        let recovered = sync_until(&mut syncer, &mut cases, has_all(acknowledged.clone())).await;
         let held = cases.read(&case).map(|c| c.contacts.len()).unwrap_or(0);
         assert!(
             recovered,

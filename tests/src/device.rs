@@ -32,6 +32,7 @@ pub struct LiveRelay {
     pub addr: SocketAddr,
     pub data: PathBuf,
     pub state: peerlog_server::state::AppState,
+    tls: bool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), peerlog_server::serve::ServeError>>>,
     _dir: tempfile::TempDir,
@@ -39,11 +40,24 @@ pub struct LiveRelay {
 
 impl LiveRelay {
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A relay serving HTTPS/WSS itself with this PEM certificate chain and key.
+    pub async fn start_tls(cert: PathBuf, key: PathBuf) -> Self {
+        Self::start_with(Some((cert, key))).await
+    }
+
+    async fn start_with(tls: Option<(PathBuf, PathBuf)>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
+        let tls_on = tls.is_some();
+        let (tls_cert, tls_key) = tls.unzip();
         let config = Config {
             data: data.clone(),
             listen: "127.0.0.1:0".parse().expect("addr"),
+            tls_cert,
+            tls_key,
             ..Config::default()
         };
         let relay = Relay::start(config, false).await.expect("relay starts");
@@ -58,6 +72,7 @@ impl LiveRelay {
             addr,
             data,
             state,
+            tls: tls_on,
             stop: Some(stop),
             server: Some(server),
             _dir: dir,
@@ -65,7 +80,8 @@ impl LiveRelay {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Runs `peerlog admin …` (the CLI's own code, in-process) against the live data directory

@@ -52,7 +52,7 @@ impl Default for SyncConfig {
             max_messages_per_sec: 500,
             message_burst: 2000,
             max_docs_per_connection: 4096,
-            max_loaded_docs: 5000,
+            max_loaded_docs: 10_000,
             shards,
             load_threads: 2,
             compact_after_appends: 64,

@@ -2,9 +2,10 @@
 //! that enrol and sign, JSON requests through `oneshot`.
 #![allow(dead_code, unreachable_pub)]
 
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -237,4 +238,51 @@ pub async fn token_for(
         json!({"deviceId": device, "challenge": challenge, "signature": secrets::encode_base64(&sig)}),
     )
     .await
+}
+
+// --- The relay binary as a child process. ---
+
+/// The relay as a child process, killed (SIGKILL) when dropped.
+pub struct RelayProcess {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn start_relay(data: &Path) -> RelayProcess {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_peerlog"))
+        .args(["serve", "--listen", &addr.to_string(), "--data"])
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let relay = RelayProcess { child, addr };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            let health = raw(
+                addr,
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into(),
+            )
+            .await;
+            if health.starts_with("HTTP/1.1 200") {
+                return relay;
+            }
+        }
+        assert!(Instant::now() < deadline, "the relay did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
