@@ -49,7 +49,7 @@ setup_kotlin() {
   apt_install libjna-java
   local want have
   want=$(sed -n 's/.*"kotlin-compiler": "\([^"]*\)".*/\1/p' "$tools/package.json")
-  have=$(sed -n 's/.*"version": "\([^"]*\)".*/\1/p' "$tools/node_modules/kotlin-compiler/package.json" 2>/dev/null | head -n 1)
+  have=$(sed -n 's/.*"version": "\([^"]*\)".*/\1/p' "$tools/node_modules/kotlin-compiler/package.json" 2>/dev/null | head -n 1 || true)
   if [ "$have" != "$want" ] || [ ! -x "$tools/node_modules/kotlin-compiler/bin/kotlinc" ]; then
     (cd "$tools" && npm ci --no-audit --no-fund --silent)
   fi
