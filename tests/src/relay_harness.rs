@@ -177,6 +177,21 @@ impl Relay {
     pub async fn write(&self, doc: CaseId, f: impl FnOnce(&mut Automerge) + Send + 'static) {
         self.service.update_doc(doc, f).await.expect("relay write");
     }
+
+    /// Creates a minimal case document as the relay: its id, a title and an empty contacts map.
+    pub async fn seed_case(&self, id: CaseId, title: &'static str) {
+        self.write(id, move |am| {
+            use automerge::transaction::Transactable as _;
+            am.transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.put(automerge::ROOT, "caseId", id.to_string())?;
+                tx.put(automerge::ROOT, "title", title)?;
+                tx.put_object(automerge::ROOT, "contacts", automerge::ObjType::Map)?;
+                Ok(())
+            })
+            .expect("seed");
+        })
+        .await;
+    }
 }
 
 /// Why a raw client's exchange ended.

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use automerge::transaction::Transactable;
 use automerge::{ObjType, ROOT, ReadDoc};
 use peerlog_core::ids::CaseId;
 use peerlog_core::protocol::Message;
@@ -106,20 +105,6 @@ fn outcome(json: &str) -> &str {
     &rest[..rest.find('"').expect("closing quote")]
 }
 
-async fn seed_case(relay: &Relay, id: CaseId, title: &'static str) {
-    relay
-        .write(id, move |am| {
-            am.transact::<_, _, automerge::AutomergeError>(|tx| {
-                tx.put(ROOT, "caseId", id.to_string())?;
-                tx.put(ROOT, "title", title)?;
-                tx.put_object(ROOT, "contacts", ObjType::Map)?;
-                Ok(())
-            })
-            .expect("seed");
-        })
-        .await;
-}
-
 fn contact_note(am: &automerge::Automerge, contact: &str) -> Option<String> {
     let (_, contacts) = am.get(ROOT, "contacts").ok()??;
     let (_, c) = am.get(&contacts, contact).ok()??;
@@ -137,8 +122,8 @@ async fn stock_js_clients_sync_cases_through_the_relay() {
     let relay = Relay::start(SyncConfig::default()).await;
     let case: CaseId = CaseId::from_bytes(*b"peerlog-case-001");
     let foreign: CaseId = CaseId::from_bytes(*b"peerlog-case-002");
-    seed_case(&relay, case, "assigned").await;
-    seed_case(&relay, foreign, "someone else's").await;
+    relay.seed_case(case, "assigned").await;
+    relay.seed_case(foreign, "someone else's").await;
 
     let prw = principal("prw-ola", Role::Prw, "ola-phone");
     let coordinator = principal("coord-kari", Role::Coordinator, "kari-laptop");
