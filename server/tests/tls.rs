@@ -83,12 +83,7 @@ async fn https_post(
         ),
     )
     .await;
-    let status = response[9..12].parse().unwrap();
-    let json = response
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null);
-    (status, json)
+    common::status_and_json(&response)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

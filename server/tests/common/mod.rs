@@ -194,6 +194,11 @@ pub async fn post_socket(addr: std::net::SocketAddr, path: &str, body: Value) ->
         ),
     )
     .await;
+    status_and_json(&response)
+}
+
+/// The status code and JSON body (`Null` if none) of a raw HTTP/1.1 response.
+pub fn status_and_json(response: &str) -> (u16, Value) {
     let status = response[9..12].parse().unwrap();
     let json = response
         .split_once("\r\n\r\n")
