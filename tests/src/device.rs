@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use automerge::{Automerge, ChangeHash};
-use clap::Parser as _;
 use peerlog_core::crypto::StoreKey;
 use peerlog_core::document::NewContact;
 use peerlog_core::ids::{CaseId, ContactId};
@@ -87,18 +86,7 @@ impl LiveRelay {
     /// Runs `peerlog admin …` (the CLI's own code, in-process) against the live data directory
     /// and returns its `--json` output.
     pub async fn admin(&self, args: &[&str]) -> Value {
-        let mut argv: Vec<String> = vec!["peerlog".into(), "admin".into()];
-        argv.extend(args.iter().map(|a| (*a).to_owned()));
-        argv.extend(["--json".into(), "--data".into()]);
-        argv.push(self.data.display().to_string());
-        tokio::task::spawn_blocking(move || {
-            let cli = peerlog_server::cli::Cli::try_parse_from(&argv).expect("cli parses");
-            let mut out = Vec::new();
-            peerlog_server::admin::run(cli.command, &mut out).expect("admin command");
-            serde_json::from_slice(&out).expect("json output")
-        })
-        .await
-        .expect("admin task")
+        crate::relay_process::admin(&self.data, args).await
     }
 
     /// The relay's stored copy of a document.

@@ -273,6 +273,29 @@ fn fast_policy(max_attempts: u32) -> RetryPolicy {
     }
 }
 
+/// Runs the retry loop without waiting; returns its result and the waits it asked for.
+async fn retry_recording_waits<S: Store>(
+    syncer: &mut Syncer,
+    cases: &mut LocalCases<S>,
+    max_attempts: u32,
+    rng: &mut StdRng,
+) -> (Result<SyncReport, NetError>, Vec<Duration>) {
+    let mut waits = Vec::new();
+    let result = syncer
+        .sync_retrying_with(
+            cases,
+            || 1_000,
+            fast_policy(max_attempts),
+            rng,
+            |d| {
+                waits.push(d);
+                std::future::ready(())
+            },
+        )
+        .await;
+    (result, waits)
+}
+
 #[tokio::test]
 async fn retries_stop_after_max_attempts_with_the_backoff_schedule() {
     // Nothing listens on this port: every attempt fails to connect (a retryable failure).
@@ -283,19 +306,13 @@ async fn retries_stop_after_max_attempts_with_the_backoff_schedule() {
         .port();
     let (mut syncer, mut cases) = enrolled_device(&format!("http://127.0.0.1:{port}"));
     let policy = fast_policy(5);
-    let mut waits = Vec::new();
-    let result = syncer
-        .sync_retrying_with(
-            &mut cases,
-            || 1_000,
-            policy,
-            &mut StdRng::seed_from_u64(21),
-            |d| {
-                waits.push(d);
-                std::future::ready(())
-            },
-        )
-        .await;
+    let (result, waits) = retry_recording_waits(
+        &mut syncer,
+        &mut cases,
+        policy.max_attempts,
+        &mut StdRng::seed_from_u64(21),
+    )
+    .await;
     assert!(matches!(&result, Err(e) if e.is_retryable()), "{result:?}");
     // Five attempts, four waits, drawn from the policy's schedule with the same randomness.
     let mut rng = StdRng::seed_from_u64(21);
@@ -315,19 +332,9 @@ async fn retries_stop_at_once_on_a_wipe_order() {
     ])
     .await;
     let (mut syncer, mut cases) = enrolled_device(&url);
-    let mut waits = 0;
-    let result = syncer
-        .sync_retrying_with(
-            &mut cases,
-            || 1_000,
-            fast_policy(10),
-            &mut StdRng::seed_from_u64(3),
-            |_| {
-                waits += 1;
-                std::future::ready(())
-            },
-        )
-        .await;
+    let (result, waits) =
+        retry_recording_waits(&mut syncer, &mut cases, 10, &mut StdRng::seed_from_u64(3)).await;
+    let waits = waits.len();
     assert!(matches!(result, Err(NetError::Wiped)), "{result:?}");
     assert_eq!(waits, 2);
     assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 3);
@@ -337,19 +344,9 @@ async fn retries_stop_at_once_on_a_wipe_order() {
 async fn refusals_and_local_failures_are_not_retried() {
     let (url, served) = canned_relay(vec![(403, r#"{"code":"bad_signature"}"#)]).await;
     let (mut syncer, mut cases) = enrolled_device(&url);
-    let mut waits = 0;
-    let result = syncer
-        .sync_retrying_with(
-            &mut cases,
-            || 1_000,
-            fast_policy(10),
-            &mut StdRng::seed_from_u64(3),
-            |_| {
-                waits += 1;
-                std::future::ready(())
-            },
-        )
-        .await;
+    let (result, waits) =
+        retry_recording_waits(&mut syncer, &mut cases, 10, &mut StdRng::seed_from_u64(3)).await;
+    let waits = waits.len();
     assert!(
         matches!(&result, Err(NetError::Refused { status: 403, code }) if code == "bad_signature"),
         "{result:?}"
@@ -365,18 +362,8 @@ async fn refusals_and_local_failures_are_not_retried() {
     let mut rng = StdRng::seed_from_u64(4);
     let mut bare =
         LocalCases::open(MemoryStore::default(), "dev-r".parse().unwrap(), &mut rng).unwrap();
-    let result = syncer
-        .sync_retrying_with(
-            &mut bare,
-            || 1_000,
-            fast_policy(10),
-            &mut rng,
-            |_| {
-                waits += 1;
-                std::future::ready(())
-            },
-        )
-        .await;
+    let (result, bare_waits) = retry_recording_waits(&mut syncer, &mut bare, 10, &mut rng).await;
+    let waits = bare_waits.len();
     assert!(matches!(result, Err(NetError::NotEnrolled)), "{result:?}");
     assert_eq!(
         (waits, served.load(std::sync::atomic::Ordering::SeqCst)),
