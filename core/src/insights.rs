@@ -10,6 +10,7 @@
 
 mod goals;
 mod prw;
+pub mod report;
 mod team;
 mod timing;
 mod totals;

@@ -97,6 +97,7 @@ pub mod document;
 pub mod ids;
 pub mod insights;
 pub mod local;
+pub mod matching;
 pub mod model;
 pub mod net;
 pub mod protocol;

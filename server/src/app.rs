@@ -13,10 +13,13 @@ use tokio::net::TcpListener;
 
 use crate::state::AppState;
 use crate::sync::ports::Principal;
-use crate::{auth, headers};
+use crate::{auth, dashboard, headers};
 
 /// Largest JSON request body.
 const API_BODY_LIMIT: usize = 16 * 1024;
+
+/// Largest dashboard form body.
+const FORM_BODY_LIMIT: usize = 32 * 1024;
 
 /// The relay's router.
 pub fn app(state: AppState) -> Router {
@@ -26,8 +29,11 @@ pub fn app(state: AppState) -> Router {
         .route("/sync", get(sync))
         .nest(
             "/api/v1",
-            auth::routes::router().layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
+            auth::routes::router()
+                .merge(dashboard::api::router())
+                .layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
+        .merge(dashboard::router().layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)))
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             headers::add,

@@ -16,9 +16,11 @@ pub mod access_log;
 pub mod cases;
 pub mod docs;
 pub mod identity;
+pub mod logins;
 pub mod migrations;
 pub mod org;
 pub mod outbox;
+pub mod profiles;
 
 /// How long a connection waits for another writer (e.g. the CLI while the server runs).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -19,6 +19,9 @@ use crate::sync::ports::Role;
 /// The demo PRW whose device the printed enrolment code enrols.
 pub const DEMO_PRW: &str = "ola.prw";
 
+/// The demo coordinators (Team Nord, Team Sør), who sign in to the dashboard.
+pub const DEMO_COORDINATORS: [&str; 2] = ["kari.coord", "per.coord"];
+
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const WEEKS: i64 = 6;
 
@@ -62,6 +65,26 @@ pub enum DemoError {
     Casework(#[from] CaseworkError),
     #[error("writing demo content failed")]
     Edit(#[from] peerlog_core::EditError),
+    #[error("making the demo password failed")]
+    Password(#[from] crate::auth::password::PasswordError),
+}
+
+/// Gives the demo coordinators a fresh random password (printed at start, so a newcomer can
+/// sign in to the dashboard at once) and returns it. Only `--demo` calls this.
+pub fn reset_coordinator_passwords(db: &Db, now: i64) -> Result<String, DemoError> {
+    let bytes: [u8; 12] =
+        crate::auth::crypto::random_bytes().map_err(crate::auth::password::PasswordError::from)?;
+    let password = crate::auth::totp::base32(&bytes).to_lowercase();
+    let hash = crate::auth::password::hash(&password)?;
+    db.write(|tx| {
+        for name in DEMO_COORDINATORS {
+            if let Some(user) = identity::find_user(tx, name)? {
+                crate::db::logins::set_password(tx, &user.id, &hash, now)?;
+            }
+        }
+        Ok::<_, DbError>(())
+    })?;
+    Ok(password)
 }
 
 /// Seeds the demo organisation unless it was seeded before. Returns what it made.
@@ -78,14 +101,14 @@ pub fn seed(db: &Db, now: i64) -> Result<Option<DemoSummary>, DemoError> {
         let south = identity::add_team(tx, "Team Sør", now)?;
         identity::add_user(
             tx,
-            "kari.coord",
+            DEMO_COORDINATORS[0],
             Role::Coordinator,
             std::slice::from_ref(&north.id),
             now,
         )?;
         identity::add_user(
             tx,
-            "per.coord",
+            DEMO_COORDINATORS[1],
             Role::Coordinator,
             std::slice::from_ref(&south.id),
             now,

@@ -29,6 +29,10 @@ pub enum AppError {
     DeviceRevoked,
     #[error("too many failed attempts; try again later")]
     RateLimited,
+    #[error("not found, or not visible to you")]
+    NotFound,
+    #[error("this account may not use this endpoint")]
+    Forbidden,
     #[error("the relay failed while {step}")]
     Internal {
         step: &'static str,
@@ -49,6 +53,8 @@ impl AppError {
             AppError::InvalidSignature => "invalid_signature",
             AppError::DeviceRevoked => "device_revoked",
             AppError::RateLimited => "rate_limited",
+            AppError::NotFound => "not_found",
+            AppError::Forbidden => "forbidden",
             AppError::Internal { .. } => "internal",
         }
     }
@@ -62,6 +68,8 @@ impl AppError {
             AppError::KeyInUse => StatusCode::CONFLICT,
             AppError::DeviceRevoked => StatusCode::FORBIDDEN,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -68,8 +68,13 @@ fn print_banner(relay: &Relay, addr: std::net::SocketAddr) {
         println!();
         println!("New organisation created. One-time admin set-up code (valid 24 hours):");
         println!("    {code}");
-        println!("Enrol the admin's device with it (POST /api/v1/enrol), or make a new one with");
-        println!("    peerlog admin enrol-code --user {FIRST_ADMIN}");
+        println!("Set up the admin's dashboard sign-in at {scheme}://{addr}/setup (user name");
+        println!(
+            "'{FIRST_ADMIN}', this code, a password, then an authenticator app), or enrol the"
+        );
+        println!(
+            "admin's device with it (POST /api/v1/enrol). A new code: peerlog admin enrol-code --user {FIRST_ADMIN}"
+        );
     }
     if let Some(summary) = &started.demo_seeded {
         println!();
@@ -89,6 +94,16 @@ fn print_banner(relay: &Relay, addr: std::net::SocketAddr) {
             "    POST {scheme}://{addr}/api/v1/enrol {{\"code\": \"{code}\", \"publicKey\": \"<base64 Ed25519>\"}}"
         );
         println!("List the demo cases with: peerlog admin case list");
+    }
+    if let Some(password) = &started.demo_password {
+        println!();
+        println!("Coordinator dashboard: {scheme}://{addr}/");
+        println!(
+            "    sign in as {} (Team Nord) or {} (Team Sør) with the password: {password}",
+            peerlog_server::demo::DEMO_COORDINATORS[0],
+            peerlog_server::demo::DEMO_COORDINATORS[1]
+        );
+        println!("    (a fresh demo password at every start with --demo)");
     }
 }
 

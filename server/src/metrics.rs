@@ -57,16 +57,22 @@ pub enum AuthFailure {
     Bearer,
     RateLimited,
     Revoked,
+    /// A dashboard sign-in with a wrong name or password.
+    Login,
+    /// A wrong or replayed TOTP code at dashboard sign-in.
+    SecondFactor,
 }
 
 impl AuthFailure {
-    const ALL: [AuthFailure; 6] = [
+    const ALL: [AuthFailure; 8] = [
         AuthFailure::Enrol,
         AuthFailure::Challenge,
         AuthFailure::Token,
         AuthFailure::Bearer,
         AuthFailure::RateLimited,
         AuthFailure::Revoked,
+        AuthFailure::Login,
+        AuthFailure::SecondFactor,
     ];
 
     fn label(self) -> &'static str {
@@ -77,6 +83,8 @@ impl AuthFailure {
             AuthFailure::Bearer => "bearer",
             AuthFailure::RateLimited => "rate_limited",
             AuthFailure::Revoked => "revoked",
+            AuthFailure::Login => "dashboard_login",
+            AuthFailure::SecondFactor => "dashboard_second_factor",
         }
     }
 }
@@ -84,7 +92,7 @@ impl AuthFailure {
 /// The platform's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    auth_failures: [AtomicU64; 6],
+    auth_failures: [AtomicU64; 8],
     pub storage_load: Histogram,
     pub storage_append: Histogram,
     pub storage_compact: Histogram,

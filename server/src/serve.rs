@@ -61,6 +61,8 @@ pub struct Started {
     pub demo_seeded: Option<DemoSummary>,
     /// With `--demo`: an enrolment code for the demo PRW's device.
     pub demo_enrolment_code: Option<String>,
+    /// With `--demo`: the demo coordinators' dashboard password (fresh at every start).
+    pub demo_password: Option<String>,
 }
 
 /// A started relay, ready to serve.
@@ -137,6 +139,7 @@ impl Relay {
             started.demo_enrolment_code =
                 issue_enrolment_code(&db, demo::DEMO_PRW, now, config.enrolment_code_ttl_ms())?
                     .map(|(code, _)| code);
+            started.demo_password = Some(demo::reset_coordinator_passwords(&db, now)?);
         }
         let metrics = Arc::new(Metrics::default());
         let access = Arc::new(CachedAccess::load(&db, now_ms)?);
@@ -169,6 +172,7 @@ impl Relay {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         self.watch = Some(watch::spawn(self.state.clone()));
+        crate::dashboard::projection::warm_up(&self.state);
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "relay listening");
         let router = app::app(self.state.clone());

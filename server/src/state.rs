@@ -18,6 +18,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
     pub limiter: Arc<RateLimiter>,
+    /// Failed dashboard sign-ins per client address (wider than the per-account budget in
+    /// `limiter`, so colleagues behind one office address are not locked out by one typo-prone
+    /// user, while one address still cannot try passwords without bound).
+    pub address_limiter: Arc<RateLimiter>,
+    /// The dashboard's cache of case projections.
+    pub projections: Arc<crate::dashboard::projection::Projections>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -35,6 +41,9 @@ impl AppState {
         config: Config,
     ) -> Self {
         let limiter = Arc::new(RateLimiter::new(config.auth_failures_per_minute));
+        let address_limiter = Arc::new(RateLimiter::new(
+            config.auth_failures_per_minute.saturating_mul(6),
+        ));
         Self {
             db,
             access,
@@ -42,6 +51,8 @@ impl AppState {
             metrics,
             config: Arc::new(config),
             limiter,
+            address_limiter,
+            projections: Arc::new(crate::dashboard::projection::Projections::default()),
         }
     }
 }

@@ -18,6 +18,8 @@ pub enum Action {
     Read,
     /// The case was erased (the only row that survives erasure).
     Erase,
+    /// A coordinator opened the case's content in the dashboard or through the JSON API.
+    Open,
 }
 
 impl Action {
@@ -26,6 +28,7 @@ impl Action {
             Action::SyncWrite => "sync-write",
             Action::Read => "read",
             Action::Erase => "erase",
+            Action::Open => "open",
         }
     }
 }
@@ -54,6 +57,44 @@ pub fn append(
     Ok(())
 }
 
+/// Appends one entry for a dashboard user (no device: a browser session).
+pub fn append_by_user(
+    conn: &Connection,
+    now: i64,
+    user: &peerlog_core::ids::UserId,
+    role: crate::sync::ports::Role,
+    case: &CaseId,
+    action: Action,
+) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO access_log (at, user_id, role, device_id, case_id, action)
+         VALUES (?1, ?2, ?3, NULL, ?4, ?5)",
+        params![
+            now,
+            user.as_str(),
+            role_code(role),
+            case.to_string(),
+            action.code()
+        ],
+    )
+    .step("appending to the access log")?;
+    Ok(())
+}
+
+/// The most recent entries (newest first), at most `limit`.
+pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<Entry>, DbError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT at, user_id, role, device_id, case_id, action FROM access_log
+             ORDER BY id DESC LIMIT ?1",
+        )
+        .step("reading the access log")?;
+    stmt.query_map(params![limit], entry)
+        .step("reading the access log")?
+        .collect::<Result<_, _>>()
+        .step("reading the access log")
+}
+
 /// One access log entry, as listed for an admin or a service user's request for insight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -66,6 +107,17 @@ pub struct Entry {
     pub action: String,
 }
 
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        at: r.get(0)?,
+        user_id: r.get(1)?,
+        role: r.get(2)?,
+        device_id: r.get(3)?,
+        case_id: r.get(4)?,
+        action: r.get(5)?,
+    })
+}
+
 /// Every entry for a case, oldest first.
 pub fn for_case(conn: &Connection, case: &CaseId) -> Result<Vec<Entry>, DbError> {
     let mut stmt = conn
@@ -74,19 +126,10 @@ pub fn for_case(conn: &Connection, case: &CaseId) -> Result<Vec<Entry>, DbError>
              WHERE case_id = ?1 ORDER BY id",
         )
         .step("reading the access log")?;
-    stmt.query_map(params![case.to_string()], |r| {
-        Ok(Entry {
-            at: r.get(0)?,
-            user_id: r.get(1)?,
-            role: r.get(2)?,
-            device_id: r.get(3)?,
-            case_id: r.get(4)?,
-            action: r.get(5)?,
-        })
-    })
-    .step("reading the access log")?
-    .collect::<Result<_, _>>()
-    .step("reading the access log")
+    stmt.query_map(params![case.to_string()], entry)
+        .step("reading the access log")?
+        .collect::<Result<_, _>>()
+        .step("reading the access log")
 }
 
 /// Deletes every entry of a case and leaves one `erase` entry (inside the erasure transaction).

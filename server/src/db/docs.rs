@@ -98,6 +98,39 @@ pub fn erase(conn: &Connection, doc: &CaseId, now: i64) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The organisation-wide document sequence: bumped by every stored chunk and every erasure, so a
+/// reader that saw `n` knows nothing changed while it still reads `n`.
+pub fn seq(conn: &Connection) -> Result<i64, DbError> {
+    conn.query_row("SELECT n FROM doc_seq", [], |r| r.get(0))
+        .step("reading the document sequence")
+}
+
+/// A document's version: the sequence number of its last stored chunk (`None` if it has none).
+pub fn version(conn: &Connection, doc: &CaseId) -> Result<Option<i64>, DbError> {
+    conn.prepare_cached("SELECT version FROM doc_versions WHERE doc = ?1")
+        .step("reading a document version")?
+        .query_row(params![doc.to_string()], |r| r.get(0))
+        .optional()
+        .step("reading a document version")
+}
+
+/// Documents whose version is above `seq` (changed since a reader saw `seq`).
+pub fn changed_since(conn: &Connection, seq: i64) -> Result<Vec<CaseId>, DbError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT doc FROM doc_versions WHERE version > ?1")
+        .step("listing changed documents")?;
+    let rows = stmt
+        .query_map(params![seq], |r| r.get::<_, String>(0))
+        .step("listing changed documents")?;
+    let mut out = Vec::new();
+    for row in rows {
+        if let Ok(id) = row.step("listing changed documents")?.parse() {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
 /// Every stored document id (as stored text) with its size in bytes.
 pub fn list(conn: &Connection) -> Result<Vec<(String, i64)>, DbError> {
     let mut stmt = conn
@@ -107,4 +140,34 @@ pub fn list(conn: &Connection) -> Result<Vec<(String, i64)>, DbError> {
         .step("listing documents")?
         .collect::<Result<_, _>>()
         .step("listing documents")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::migrations;
+
+    #[test]
+    fn versions_follow_appends_compactions_and_erasures() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations::migrate(&mut conn).unwrap();
+        let a = CaseId::from_bytes([1; 16]);
+        let b = CaseId::from_bytes([2; 16]);
+        assert_eq!(
+            (seq(&conn).unwrap(), version(&conn, &a).unwrap()),
+            (0, None)
+        );
+        append_chunk(&conn, &a, b"x").unwrap();
+        append_chunk(&conn, &b, b"y").unwrap();
+        assert_eq!(version(&conn, &a).unwrap(), Some(1));
+        assert_eq!(version(&conn, &b).unwrap(), Some(2));
+        let seen = seq(&conn).unwrap();
+        assert!(changed_since(&conn, seen).unwrap().is_empty());
+        replace(&conn, &a, b"snapshot").unwrap();
+        assert_eq!(changed_since(&conn, seen).unwrap(), vec![a]);
+        let seen = seq(&conn).unwrap();
+        erase(&conn, &b, 5).unwrap();
+        assert!(seq(&conn).unwrap() > seen, "an erasure moves the sequence");
+        assert_eq!(version(&conn, &b).unwrap(), None);
+    }
 }

@@ -150,6 +150,61 @@ pub const MIGRATIONS: &[Migration] = &[
             ) STRICT;
         ",
     },
+    // The dashboard: logins, browser sessions, PRW profiles for matching, and per-document
+    // versions (a global sequence bumped by every stored chunk) for the projection cache and live
+    // updates.
+    Migration {
+        version: 3,
+        sql: "
+            CREATE TABLE logins (
+                user_id TEXT PRIMARY KEY NOT NULL REFERENCES users (id),
+                password_hash TEXT,
+                totp_secret BLOB,
+                totp_last_step INTEGER,
+                language TEXT NOT NULL DEFAULT 'nb' CHECK (language IN ('nb', 'en')),
+                updated_at INTEGER NOT NULL
+            ) STRICT;
+            CREATE TABLE sessions (
+                id_hash BLOB PRIMARY KEY NOT NULL CHECK (length(id_hash) = 32),
+                user_id TEXT NOT NULL REFERENCES users (id),
+                stage TEXT NOT NULL CHECK (stage IN ('second-factor', 'totp-setup', 'full')),
+                csrf TEXT NOT NULL,
+                pending_totp BLOB,
+                created_at INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            ) STRICT;
+            CREATE INDEX sessions_by_user ON sessions (user_id);
+            CREATE TABLE prw_profiles (
+                user_id TEXT PRIMARY KEY NOT NULL REFERENCES users (id),
+                interests TEXT NOT NULL,
+                background TEXT NOT NULL,
+                birth_year INTEGER,
+                max_cases INTEGER,
+                updated_at INTEGER NOT NULL
+            ) STRICT;
+
+            CREATE TABLE doc_seq (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                n INTEGER NOT NULL
+            ) STRICT;
+            INSERT INTO doc_seq (id, n) VALUES (1, 0);
+            CREATE TABLE doc_versions (
+                doc TEXT PRIMARY KEY NOT NULL,
+                version INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID;
+            CREATE TRIGGER doc_chunks_versioned AFTER INSERT ON doc_chunks BEGIN
+                UPDATE doc_seq SET n = n + 1;
+                INSERT INTO doc_versions (doc, version) VALUES (NEW.doc, (SELECT n FROM doc_seq))
+                    ON CONFLICT (doc) DO UPDATE SET version = excluded.version;
+            END;
+            CREATE TRIGGER erased_docs_unversioned AFTER INSERT ON erased_docs BEGIN
+                UPDATE doc_seq SET n = n + 1;
+                DELETE FROM doc_versions WHERE doc = NEW.doc;
+            END;
+            INSERT INTO doc_versions (doc, version) SELECT DISTINCT doc, 0 FROM doc_chunks;
+        ",
+    },
 ];
 
 /// The schema version this relay writes.
@@ -207,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn upgrading_from_v1_matches_a_fresh_database() {
+    fn upgrading_from_v1_matches_a_fresh_database_and_versions_old_documents() {
         let dir = tempfile::tempdir().unwrap();
         let old_path = dir.path().join("old.sqlite3");
         let mut old = Connection::open(&old_path).unwrap();
@@ -243,6 +298,28 @@ mod tests {
             .query_row("SELECT n FROM change_counter", [], |r| r.get(0))
             .unwrap();
         assert_eq!(counter, 1, "the new triggers see old rows change");
+        let versioned: i64 = old
+            .query_row(
+                "SELECT count(*) FROM doc_versions WHERE doc = 'c1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(versioned, 1, "documents stored before v3 get a version");
+        old.execute("INSERT INTO doc_chunks VALUES ('c1', 2, x'03')", [])
+            .unwrap();
+        let (version, seq): (i64, i64) = old
+            .query_row(
+                "SELECT version, (SELECT n FROM doc_seq) FROM doc_versions WHERE doc = 'c1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (version, seq),
+            (1, 1),
+            "a stored chunk bumps the document's version"
+        );
     }
 
     #[test]

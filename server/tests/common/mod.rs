@@ -23,6 +23,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt as _;
 
+pub mod web;
+
 pub struct TestRelay {
     pub relay: Relay,
     pub dir: tempfile::TempDir,
@@ -30,12 +32,18 @@ pub struct TestRelay {
 
 impl TestRelay {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with a configuration adjusted by `adjust`.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let mut config = Config {
             data: dir.path().join("data"),
             listen: "127.0.0.1:0".parse().unwrap(),
             ..Config::default()
         };
+        adjust(&mut config);
         let relay = Relay::start(config, false).await.unwrap();
         Self { relay, dir }
     }

@@ -1,0 +1,830 @@
+//! Signing in and out of the dashboard, first-time set-up and the account page.
+//!
+//! - `/setup`: a coordinator or admin redeems a one-time code (the first admin's is printed at
+//!   first start; others come from an admin) and chooses a password (Argon2id).
+//! - `/login`: name and password; failures are rate-limited per address and per (address,
+//!   account), so an attacker slows only themselves, and logged without the name typed.
+//!   A user with TOTP continues at `/login/totp`; an admin without TOTP must set it up first.
+//! - `/account`: language, password, TOTP (coordinators may switch it on and off; admins must
+//!   keep it).
+
+use std::time::Instant;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::i18n::{Lang, texts};
+use super::layout::{csrf_field, page};
+use super::qr;
+use super::session::{self, NotAllowed, Viewer};
+use crate::auth::extract::ClientIp;
+use crate::auth::{crypto, password, secrets, totp};
+use crate::clock::now_ms;
+use crate::db::logins::{self, Stage};
+use crate::db::{DbError, identity};
+use crate::error::AppError;
+use crate::metrics::AuthFailure;
+use crate::state::AppState;
+use crate::sync::ports::Role;
+
+texts! {
+    sign_in: "Sign in", "Logg inn";
+    name: "User name", "Brukernavn";
+    password: "Password", "Passord";
+    new_password: "New password (at least 12 characters)", "Nytt passord (minst 12 tegn)";
+    repeat_password: "Repeat the password", "Gjenta passordet";
+    current_password: "Current password", "Nåværende passord";
+    wrong: "Wrong user name or password.", "Feil brukernavn eller passord.";
+    slow_down: "Too many failed attempts from here. Wait a minute and try again.", "For mange mislykkede forsøk herfra. Vent et minutt og prøv igjen.";
+    first_time: "First time here? Set up your account with the one-time code you were given.", "Første gang? Sett opp kontoen din med engangskoden du har fått.";
+    setup: "Set up your account", "Sett opp kontoen din";
+    setup_code: "One-time code", "Engangskode";
+    setup_done: "Your password is set. Sign in.", "Passordet er satt. Logg inn.";
+    bad_code: "The code is unknown, expired or used, or does not belong to this user.", "Koden er ukjent, utløpt eller brukt, eller hører ikke til denne brukeren.";
+    too_short: "The password must be at least 12 characters.", "Passordet må ha minst 12 tegn.";
+    too_long: "The password is too long.", "Passordet er for langt.";
+    same_as_login: "The password must not be the user name.", "Passordet kan ikke være brukernavnet.";
+    mismatch: "The two passwords differ.", "De to passordene er ulike.";
+    second_factor: "Code from your authenticator app", "Kode fra autentiseringsappen";
+    wrong_code: "The code is wrong or was already used. Wait for the next one.", "Koden er feil eller allerede brukt. Vent på neste.";
+    confirm: "Confirm", "Bekreft";
+    totp_title: "Two-step sign-in", "Totrinnspålogging";
+    totp_required: "Administrators must use two-step sign-in. Scan the code with an authenticator app, then enter the code it shows.", "Administratorer må bruke totrinnspålogging. Skann koden med en autentiseringsapp og skriv inn koden den viser.";
+    totp_explain: "Scan the code with an authenticator app (or type the key), then enter the code it shows.", "Skann koden med en autentiseringsapp (eller skriv inn nøkkelen), og skriv inn koden den viser.";
+    totp_key: "Key", "Nøkkel";
+    totp_on: "Two-step sign-in is on.", "Totrinnspålogging er på.";
+    totp_off: "Two-step sign-in is off.", "Totrinnspålogging er av.";
+    totp_enable: "Turn on two-step sign-in", "Slå på totrinnspålogging";
+    totp_disable: "Turn off two-step sign-in", "Slå av totrinnspålogging";
+    language: "Language", "Språk";
+    save: "Save", "Lagre";
+    change_password: "Change password", "Bytt passord";
+    password_changed: "Password changed. Other sessions were signed out.", "Passordet er byttet. Andre økter er logget ut.";
+    account: "Account", "Konto";
+    role_coordinator: "Coordinator", "Koordinator";
+    role_admin: "Administrator", "Administrator";
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+fn browser_lang(headers: &HeaderMap) -> Lang {
+    Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// A page before sign-in, with the form-token cookie when the browser has none yet.
+fn public_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    render: impl FnOnce(Lang, &str) -> Markup,
+) -> Response {
+    let lang = browser_lang(headers);
+    match session::form_token(state, headers) {
+        Ok((token, cookie)) => {
+            let mut response = (status, render(lang, &token)).into_response();
+            if let Some(cookie) = cookie {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn login_page(lang: Lang, token: &str, message: Option<&str>) -> Markup {
+    let t = t(lang);
+    page(
+        lang,
+        None,
+        t.sign_in,
+        false,
+        html! {
+            h1 { (t.sign_in) }
+            @if let Some(m) = message { p.error role="alert" { (m) } }
+            form.card method="post" action="/login" {
+                input type="hidden" name="csrf" value=(token);
+                label for="name" { (t.name) }
+                input #name type="text" name="name" autocomplete="username" required autofocus;
+                label for="password" { (t.password) }
+                input #password type="password" name="password" autocomplete="current-password" required;
+                p { button type="submit" { (t.sign_in) } }
+            }
+            p.muted { a href="/setup" { (t.first_time) } }
+        },
+    )
+}
+
+pub async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    public_page(&state, &headers, StatusCode::OK, |lang, token| {
+        login_page(lang, token, None)
+    })
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if let Err(e) = session::check_form_token(&headers, &form.csrf) {
+        return e.into_response();
+    }
+    let name = form.name.trim().to_lowercase();
+    let account_key = format!("login:{ip}:{name}");
+    let address_key = format!("login-ip:{ip}");
+    let now = Instant::now();
+    if !state.limiter.allowed(&[&account_key], now)
+        || !state.address_limiter.allowed(&[&address_key], now)
+    {
+        state.metrics.auth_failure(AuthFailure::RateLimited);
+        tracing::warn!(ip = %ip, "dashboard sign-in refused: too many failures");
+        return public_page(
+            &state,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            |l, token| login_page(l, token, Some(t(l).slow_down)),
+        );
+    }
+    match check_password(&state, &name, form.password).await {
+        Ok(Some((user, login))) => {
+            let stage = if login.totp_secret.is_some() {
+                Stage::SecondFactor
+            } else if user.role == Role::Admin {
+                Stage::TotpSetup
+            } else {
+                Stage::Full
+            };
+            tracing::info!(user = %user.id, "dashboard password accepted");
+            let cookie = match session::start(&state, &headers, &user.id, stage, None).await {
+                Ok(c) => c,
+                Err(e) => return e.into_response(),
+            };
+            let to = match stage {
+                Stage::SecondFactor => "/login/totp",
+                Stage::TotpSetup => "/account/totp",
+                Stage::Full => "/",
+            };
+            ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response()
+        }
+        Ok(None) => {
+            state.limiter.failed(&[&account_key], now);
+            state.address_limiter.failed(&[&address_key], now);
+            state.metrics.auth_failure(AuthFailure::Login);
+            tracing::warn!(ip = %ip, "dashboard sign-in failed");
+            public_page(&state, &headers, StatusCode::UNAUTHORIZED, |l, token| {
+                login_page(l, token, Some(t(l).wrong))
+            })
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The user and login behind a name and password; `None` if either is wrong (the same work is
+/// done for unknown names, so timing does not tell which).
+async fn check_password(
+    state: &AppState,
+    name: &str,
+    password: String,
+) -> Result<Option<(identity::User, logins::Login)>, AppError> {
+    let db = state.db.clone();
+    let name = name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let found = db.read(|tx| {
+            let Some(user) = identity::find_user(tx, &name)? else {
+                return Ok::<_, DbError>(None);
+            };
+            let login = logins::get(tx, &user.id)?;
+            Ok(Some((user, login)))
+        })?;
+        let (user, login) = match found {
+            Some((user, Some(login)))
+                if user.role != Role::Prw && user.name == name && login.password_hash.is_some() =>
+            {
+                (user, login)
+            }
+            _ => {
+                password::verify(&password, password::decoy_hash());
+                return Ok(None);
+            }
+        };
+        let stored = login.password_hash.as_deref().unwrap_or_default();
+        Ok(password::verify(&password, stored).then_some((user, login)))
+    })
+    .await
+    .map_err(|e| AppError::internal("checking a password", e))?
+}
+
+fn code_page(
+    lang: Lang,
+    csrf: &str,
+    action: &str,
+    intro: &str,
+    message: Option<&str>,
+    extra: Markup,
+) -> Markup {
+    let t = t(lang);
+    page(
+        lang,
+        None,
+        t.totp_title,
+        false,
+        html! {
+            h1 { (t.totp_title) }
+            p { (intro) }
+            (extra)
+            @if let Some(m) = message { p.error role="alert" { (m) } }
+            form.card method="post" action=(action) {
+                (csrf_field(csrf))
+                label for="code" { (t.second_factor) }
+                input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required autofocus;
+                p { button type="submit" { (t.confirm) } }
+            }
+        },
+    )
+}
+
+async fn pending_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    stage: Stage,
+) -> Result<([u8; 32], logins::Session), NotAllowed> {
+    match session::current(state, headers).await? {
+        Some((id, s)) if s.stage == stage => Ok((id, s)),
+        Some((_, s)) if s.stage == Stage::Full => Err(NotAllowed::Continue("/")),
+        _ => Err(NotAllowed::SignIn),
+    }
+}
+
+pub async fn totp_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match pending_session(&state, &headers, Stage::SecondFactor).await {
+        Ok((_, s)) => {
+            let lang = browser_lang(&headers);
+            code_page(
+                lang,
+                &s.csrf,
+                "/login/totp",
+                t(lang).totp_title,
+                None,
+                html! {},
+            )
+            .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn totp_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let (_, pending) = match pending_session(&state, &headers, Stage::SecondFactor).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if !session::same_origin(&headers)
+        || !crypto::constant_time_eq(pending.csrf.as_bytes(), form.csrf.as_bytes())
+    {
+        return NotAllowed::Csrf.into_response();
+    }
+    let lang = browser_lang(&headers);
+    let key = format!("totp:{}", pending.user);
+    let now = Instant::now();
+    if !state.limiter.allowed(&[&key], now) {
+        state.metrics.auth_failure(AuthFailure::RateLimited);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            code_page(
+                lang,
+                &pending.csrf,
+                "/login/totp",
+                t(lang).slow_down,
+                None,
+                html! {},
+            ),
+        )
+            .into_response();
+    }
+    match accept_totp(&state, &pending.user, &form.code).await {
+        Ok(true) => {
+            match session::start(&state, &headers, &pending.user, Stage::Full, None).await {
+                Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Ok(false) => {
+            state.limiter.failed(&[&key], now);
+            state.metrics.auth_failure(AuthFailure::SecondFactor);
+            tracing::warn!(user = %pending.user, "dashboard second factor failed");
+            (
+                StatusCode::UNAUTHORIZED,
+                code_page(
+                    lang,
+                    &pending.csrf,
+                    "/login/totp",
+                    t(lang).totp_title,
+                    Some(t(lang).wrong_code),
+                    html! {},
+                ),
+            )
+                .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Checks a code against the user's stored secret and records its step (no replay).
+async fn accept_totp(
+    state: &AppState,
+    user: &peerlog_core::ids::UserId,
+    code: &str,
+) -> Result<bool, AppError> {
+    let db = state.db.clone();
+    let user = user.clone();
+    let code = code.to_owned();
+    let unix = now_ms().div_euclid(1000);
+    tokio::task::spawn_blocking(move || {
+        db.write(|tx| {
+            let Some(login) = logins::get(tx, &user)? else {
+                return Ok::<_, DbError>(false);
+            };
+            let Some(secret) = login.totp_secret else {
+                return Ok(false);
+            };
+            match totp::verify(&secret, &code, unix, login.totp_last_step) {
+                Ok(step) => {
+                    logins::set_totp_step(tx, &user, step)?;
+                    Ok(true)
+                }
+                Err(_) => Ok(false),
+            }
+        })
+    })
+    .await
+    .map_err(|e| AppError::internal("checking a second factor", e))?
+    .map_err(AppError::from)
+}
+
+/// `/account/totp`: set up TOTP (an admin right after the password, or anyone from the account
+/// page). A fresh secret is kept in the session until a code from it is confirmed.
+pub async fn totp_setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Ok(Some((id_hash, s))) = session::current(&state, &headers).await else {
+        return NotAllowed::SignIn.into_response();
+    };
+    if s.stage == Stage::SecondFactor {
+        return NotAllowed::Continue("/login/totp").into_response();
+    }
+    let secret = match totp::new_secret() {
+        Ok(secret) => secret,
+        Err(e) => return AppError::internal("making a second-factor secret", e).into_response(),
+    };
+    let db = state.db.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        db.write(|tx| {
+            logins::set_pending_totp(tx, &id_hash, Some(&secret))?;
+            identity::find_user(tx, s.user.as_str())
+        })
+    })
+    .await;
+    let user = match stored {
+        Ok(Ok(Some(user))) => user,
+        Ok(Err(e)) => return AppError::from(e).into_response(),
+        _ => return NotAllowed::SignIn.into_response(),
+    };
+    let lang = session::viewer(&state, &headers)
+        .await
+        .map_or_else(|_| browser_lang(&headers), |v| v.lang);
+    let tt = t(lang);
+    let uri = totp::otpauth_uri(&state.config.org_name, &user.name, &secret);
+    let intro = if s.stage == Stage::TotpSetup {
+        tt.totp_required
+    } else {
+        tt.totp_explain
+    };
+    let key = totp::base32(&secret);
+    code_page(
+        lang,
+        &s.csrf,
+        "/account/totp",
+        intro,
+        None,
+        html! {
+            (qr::svg(&uri, tt.totp_title))
+            p { (tt.totp_key) ": " code #totp-key { (key) } }
+        },
+    )
+    .into_response()
+}
+
+pub async fn totp_setup_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let Ok(Some((id_hash, s))) = session::current(&state, &headers).await else {
+        return NotAllowed::SignIn.into_response();
+    };
+    if s.stage == Stage::SecondFactor {
+        return NotAllowed::Continue("/login/totp").into_response();
+    }
+    if !session::same_origin(&headers)
+        || !crypto::constant_time_eq(s.csrf.as_bytes(), form.csrf.as_bytes())
+    {
+        return NotAllowed::Csrf.into_response();
+    }
+    let Some(secret) = s.pending_totp.clone() else {
+        return Redirect::to("/account/totp").into_response();
+    };
+    let unix = now_ms().div_euclid(1000);
+    let Ok(step) = totp::verify(&secret, &form.code, unix, None) else {
+        state.metrics.auth_failure(AuthFailure::SecondFactor);
+        let lang = browser_lang(&headers);
+        return (
+            StatusCode::UNAUTHORIZED,
+            code_page(
+                lang,
+                &s.csrf,
+                "/account/totp",
+                t(lang).totp_explain,
+                Some(t(lang).wrong_code),
+                html! {
+                    p { a href="/account/totp" { (t(lang).totp_enable) } }
+                },
+            ),
+        )
+            .into_response();
+    };
+    let db = state.db.clone();
+    let user = s.user.clone();
+    let now = now_ms();
+    let saved = tokio::task::spawn_blocking(move || {
+        db.write(|tx| {
+            logins::set_totp(tx, &user, Some(&secret), Some(step), now)?;
+            logins::set_pending_totp(tx, &id_hash, None)?;
+            Ok::<_, DbError>(())
+        })
+    })
+    .await;
+    if let Ok(Err(e)) = saved {
+        return AppError::from(e).into_response();
+    }
+    tracing::info!(user = %s.user, "dashboard second factor set up");
+    // A new privilege level gets a new session id.
+    match session::start(&state, &headers, &s.user, Stage::Full, None).await {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/account")).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, NotAllowed> {
+    viewer.check_csrf(&form.csrf)?;
+    if viewer.is_admin() {
+        return Err(NotAllowed::Forbidden);
+    }
+    if !accept_totp(&state, &viewer.user, &form.code).await? {
+        state.metrics.auth_failure(AuthFailure::SecondFactor);
+        return Ok(Redirect::to("/account?totp=wrong").into_response());
+    }
+    let db = state.db.clone();
+    let user = viewer.user.clone();
+    let now = now_ms();
+    tokio::task::spawn_blocking(move || {
+        db.write(|tx| logins::set_totp(tx, &user, None, None, now))
+    })
+    .await
+    .map_err(|e| AppError::internal("switching off a second factor", e))??;
+    Ok(Redirect::to("/account").into_response())
+}
+
+fn setup_page(lang: Lang, token: &str, message: Option<&str>) -> Markup {
+    let t = t(lang);
+    page(
+        lang,
+        None,
+        t.setup,
+        false,
+        html! {
+            h1 { (t.setup) }
+            @if let Some(m) = message { p.error role="alert" { (m) } }
+            form.card method="post" action="/setup" {
+                input type="hidden" name="csrf" value=(token);
+                label for="name" { (t.name) }
+                input #name type="text" name="name" autocomplete="username" required;
+                label for="code" { (t.setup_code) }
+                input #code type="text" name="code" autocomplete="off" required;
+                label for="password" { (t.new_password) }
+                input #password type="password" name="password" autocomplete="new-password" required minlength="12";
+                label for="repeat" { (t.repeat_password) }
+                input #repeat type="password" name="repeat" autocomplete="new-password" required minlength="12";
+                p { button type="submit" { (t.setup) } }
+            }
+        },
+    )
+}
+
+pub async fn setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    public_page(&state, &headers, StatusCode::OK, |lang, token| {
+        setup_page(lang, token, None)
+    })
+}
+
+fn policy_message(lang: Lang, e: &password::PasswordError) -> &'static str {
+    let t = t(lang);
+    match e {
+        password::PasswordError::TooShort => t.too_short,
+        password::PasswordError::TooLong => t.too_long,
+        password::PasswordError::SameAsLogin => t.same_as_login,
+        _ => t.too_short,
+    }
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    if let Err(e) = session::check_form_token(&headers, &form.csrf) {
+        return e.into_response();
+    }
+    let lang = browser_lang(&headers);
+    let refuse = |status, message: &'static str| {
+        public_page(&state, &headers, status, |l, token| {
+            setup_page(l, token, Some(message))
+        })
+    };
+    let name = form.name.trim().to_lowercase();
+    if form.password != form.repeat {
+        return refuse(StatusCode::BAD_REQUEST, t(lang).mismatch);
+    }
+    if let Err(e) = password::check_policy(&name, &form.password) {
+        return refuse(StatusCode::BAD_REQUEST, policy_message(lang, &e));
+    }
+    let key = format!("setup-ip:{ip}");
+    let now = Instant::now();
+    if !state.address_limiter.allowed(&[&key], now) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, t(lang).slow_down);
+    }
+    let Some(code) = secrets::normalise_code(&form.code) else {
+        state.address_limiter.failed(&[&key], now);
+        return refuse(StatusCode::UNAUTHORIZED, t(lang).bad_code);
+    };
+    let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || password::hash(&form.password)).await
+    else {
+        return AppError::internal("hashing a password", password::PasswordError::Hashing)
+            .into_response();
+    };
+    let db = state.db.clone();
+    let code_hash = secrets::hash_code(&code);
+    let at = now_ms();
+    let done = tokio::task::spawn_blocking(move || {
+        db.write(|tx| {
+            let Some(user) = identity::find_user(tx, &name)? else {
+                return Ok::<_, DbError>(false);
+            };
+            if user.role == Role::Prw || user.name != name {
+                return Ok(false);
+            }
+            // Redeem only a code of this user: look it up first, then mark it used.
+            let owner: Option<String> = tx
+                .query_row(
+                    "SELECT user_id FROM enrolment_codes WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                    rusqlite::params![&code_hash[..], at],
+                    |r| r.get(0),
+                )
+                .ok();
+            if owner.as_deref() != Some(user.id.as_str()) {
+                return Ok(false);
+            }
+            identity::redeem_enrolment_code(tx, &code_hash, at)?;
+            logins::set_password(tx, &user.id, &hash, at)?;
+            logins::delete_sessions_of(tx, &user.id)?;
+            Ok(true)
+        })
+    })
+    .await;
+    match done {
+        Ok(Ok(true)) => {
+            tracing::info!("dashboard account set up");
+            public_page(&state, &headers, StatusCode::OK, |l, token| {
+                login_page(l, token, Some(t(l).setup_done))
+            })
+        }
+        Ok(Ok(false)) => {
+            state.address_limiter.failed(&[&key], now);
+            tracing::warn!(ip = %ip, "dashboard set-up refused");
+            refuse(StatusCode::UNAUTHORIZED, t(lang).bad_code)
+        }
+        Ok(Err(e)) => AppError::from(e).into_response(),
+        Err(e) => AppError::internal("setting up an account", e).into_response(),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    if let Ok(Some((_, s))) = session::current(&state, &headers).await
+        && (!session::same_origin(&headers)
+            || !crypto::constant_time_eq(s.csrf.as_bytes(), form.csrf.as_bytes()))
+    {
+        return NotAllowed::Csrf.into_response();
+    }
+    match session::end(&state, &headers).await {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn account(viewer: Viewer) -> Markup {
+    account_page(&viewer, None)
+}
+
+fn account_page(viewer: &Viewer, message: Option<&str>) -> Markup {
+    let lang = viewer.lang;
+    let t = t(lang);
+    page(
+        lang,
+        Some(viewer),
+        t.account,
+        false,
+        html! {
+            h1 { (t.account) }
+            p { (viewer.name) " · " (if viewer.is_admin() { t.role_admin } else { t.role_coordinator }) }
+            @if let Some(m) = message { p.ok role="status" { (m) } }
+            form.card method="post" action="/account/language" {
+                (csrf_field(&viewer.csrf))
+                label for="language" { (t.language) }
+                select #language name="language" {
+                    @for l in Lang::ALL {
+                        option value=(l.code()) selected[l == lang] { (l.name()) }
+                    }
+                }
+                " " button type="submit" { (t.save) }
+            }
+            div.card {
+                h2 { (t.totp_title) }
+                @if viewer.has_totp {
+                    p.ok { (t.totp_on) }
+                    @if !viewer.is_admin() {
+                        form method="post" action="/account/totp/disable" {
+                            (csrf_field(&viewer.csrf))
+                            label for="code" { (t.second_factor) }
+                            input #code type="text" name="code" inputmode="numeric" required;
+                            " " button.secondary type="submit" { (t.totp_disable) }
+                        }
+                    }
+                } @else {
+                    p { (t.totp_off) }
+                    p { a href="/account/totp" { (t.totp_enable) } }
+                }
+            }
+            form.card method="post" action="/account/password" {
+                h2 { (t.change_password) }
+                (csrf_field(&viewer.csrf))
+                label for="current" { (t.current_password) }
+                input #current type="password" name="current" autocomplete="current-password" required;
+                label for="new" { (t.new_password) }
+                input #new type="password" name="password" autocomplete="new-password" required minlength="12";
+                label for="repeat" { (t.repeat_password) }
+                input #repeat type="password" name="repeat" autocomplete="new-password" required minlength="12";
+                p { button type="submit" { (t.change_password) } }
+            }
+        },
+    )
+}
+
+pub async fn set_language(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<LanguageForm>,
+) -> Result<Response, NotAllowed> {
+    viewer.check_csrf(&form.csrf)?;
+    let Some(lang) = Lang::parse(&form.language) else {
+        return Ok(StatusCode::BAD_REQUEST.into_response());
+    };
+    let db = state.db.clone();
+    let user = viewer.user.clone();
+    let now = now_ms();
+    tokio::task::spawn_blocking(move || {
+        db.write(|tx| logins::set_language(tx, &user, lang.code(), now))
+    })
+    .await
+    .map_err(|e| AppError::internal("saving a language", e))??;
+    Ok(Redirect::to("/account").into_response())
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Viewer,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, NotAllowed> {
+    viewer.check_csrf(&form.csrf)?;
+    let lang = viewer.lang;
+    let bad = |message: &str| {
+        Ok((
+            StatusCode::BAD_REQUEST,
+            account_page(&viewer, Some(message)),
+        )
+            .into_response())
+    };
+    if form.password != form.repeat {
+        return bad(t(lang).mismatch);
+    }
+    if let Err(e) = password::check_policy(&viewer.name, &form.password) {
+        return bad(policy_message(lang, &e));
+    }
+    if check_password(&state, &viewer.name, form.current)
+        .await?
+        .is_none()
+    {
+        state.metrics.auth_failure(AuthFailure::Login);
+        return bad(t(lang).wrong);
+    }
+    let hash = tokio::task::spawn_blocking(move || password::hash(&form.password))
+        .await
+        .map_err(|e| AppError::internal("hashing a password", e))?
+        .map_err(|e| AppError::internal("hashing a password", e))?;
+    let db = state.db.clone();
+    let user = viewer.user.clone();
+    let now = now_ms();
+    tokio::task::spawn_blocking(move || {
+        db.write(|tx| {
+            logins::set_password(tx, &user, &hash, now)?;
+            logins::delete_sessions_of(tx, &user)
+        })
+    })
+    .await
+    .map_err(|e| AppError::internal("saving a password", e))??;
+    // Every session ended, this one too; start a fresh one so the user stays signed in here.
+    let cookie = session::start(&state, &headers, &viewer.user, Stage::Full, None).await?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        account_page(&viewer, Some(t(lang).password_changed)),
+    )
+        .into_response())
+}

@@ -1,0 +1,217 @@
+//! The dashboard's cache of case projections: each case document read into core's typed `Case`
+//! once, and read again only when its stored version moves (every stored chunk bumps it, see
+//! migration 3). The team overview then costs a version lookup per case plus pure insight
+//! computation, instead of loading every document on every page view.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use automerge::ActorId;
+use peerlog_core::CaseDoc;
+use peerlog_core::ids::CaseId;
+use peerlog_core::model::Case;
+
+use crate::db::{Db, DbError, docs};
+
+/// Why a projection could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Cases the cache holds at most; beyond that the whole cache starts over (a relay serving
+/// more cases than this to one dashboard is far beyond the organisations it is built for).
+const MAX_CACHED: usize = 50_000;
+
+/// Case projections by id, with the document version each was read at.
+#[derive(Debug, Default)]
+pub struct Projections {
+    cache: Mutex<HashMap<CaseId, (i64, Arc<Case>)>>,
+}
+
+impl Projections {
+    /// The current projection of each case in `ids` that has a readable stored document, in the
+    /// order given. Documents changed since they were cached are read again.
+    pub fn get_many(&self, db: &Db, ids: &[CaseId]) -> Result<Vec<Arc<Case>>, ProjectionError> {
+        let cached: HashMap<CaseId, (i64, Arc<Case>)> = {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            ids.iter()
+                .filter_map(|id| cache.get(id).map(|entry| (*id, entry.clone())))
+                .collect()
+        };
+        // Versions and the bytes of stale documents come from one read transaction, so a
+        // version always matches the bytes read with it.
+        let (versions, stale) = db.read(|tx| {
+            let mut versions = HashMap::with_capacity(ids.len());
+            let mut stale = Vec::new();
+            for id in ids {
+                let Some(version) = docs::version(tx, id)? else {
+                    continue;
+                };
+                versions.insert(*id, version);
+                if cached.get(id).is_none_or(|(v, _)| *v != version)
+                    && let Some(bytes) = docs::load(tx, id)?
+                {
+                    stale.push((*id, version, bytes));
+                }
+            }
+            Ok::<_, DbError>((versions, stale))
+        })?;
+        let mut fresh = HashMap::with_capacity(stale.len());
+        for (id, version, bytes) in stale {
+            // One damaged document must not take the whole overview down: it is left out (and
+            // logged by id) while every other case shows.
+            match CaseDoc::load(id, &bytes, ActorId::random()).and_then(|doc| doc.read()) {
+                Ok(case) => {
+                    fresh.insert(id, (version, Arc::new(case)));
+                }
+                Err(e) => tracing::error!(
+                    case = %id,
+                    error = %e,
+                    "a stored case document does not read; left out of the dashboard"
+                ),
+            }
+        }
+        if !fresh.is_empty() {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() + fresh.len() > MAX_CACHED {
+                cache.clear();
+            }
+            for (id, entry) in &fresh {
+                cache.insert(*id, entry.clone());
+            }
+        }
+        Ok(ids
+            .iter()
+            .filter(|id| versions.contains_key(id))
+            .filter_map(|id| {
+                fresh
+                    .get(id)
+                    .or_else(|| cached.get(id))
+                    .map(|(_, case)| case.clone())
+            })
+            .collect())
+    }
+
+    /// How many cases are cached (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Reads every case into the cache in the background, so the first coordinator to open the
+/// overview after a restart does not wait for all documents to load.
+pub fn warm_up(state: &crate::state::AppState) {
+    let db = state.db.clone();
+    let projections = state.projections.clone();
+    let ids: Vec<CaseId> = match db.read(|tx| crate::db::cases::list(tx)) {
+        Ok(rows) => rows.into_iter().map(|r| r.id).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "listing cases to warm the dashboard cache failed");
+            return;
+        }
+    };
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        match projections.get_many(&db, &ids) {
+            Ok(cases) => tracing::info!(
+                cases = cases.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "dashboard cache warm"
+            ),
+            Err(e) => tracing::warn!(error = %e, "warming the dashboard cache failed"),
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use peerlog_core::EditCtx;
+    use peerlog_core::document::NewContact;
+    use peerlog_core::model::{ContactMode, Initiator};
+
+    use crate::casework::{self, OpenCase, relay_device};
+    use crate::config::Config;
+    use crate::db::identity;
+    use crate::sync::ports::Role;
+
+    #[test]
+    fn reads_documents_once_and_again_after_they_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_in(dir.path()).unwrap();
+        let now = 1_780_000_000_000;
+        crate::serve::initialise(&db, &Config::default(), now).unwrap();
+        db.write(|tx| {
+            let team = identity::add_team(tx, "Nord", now)?;
+            identity::add_user(tx, "ola", Role::Prw, &[team.id], now)
+        })
+        .unwrap();
+        let id = casework::open_case(
+            &db,
+            OpenCase {
+                prw: "ola".into(),
+                alias: "Fjellrev".into(),
+                ..OpenCase::default()
+            },
+            now,
+        )
+        .unwrap();
+        let missing = CaseId::from_bytes([9; 16]);
+        let projections = Projections::default();
+
+        let first = projections.get_many(&db, &[id, missing]).unwrap();
+        assert_eq!(first.len(), 1, "a case without a document is left out");
+        assert!(first[0].contacts.is_empty());
+        let again = projections.get_many(&db, &[id]).unwrap();
+        assert!(
+            Arc::ptr_eq(&first[0], &again[0]),
+            "unchanged: served from the cache"
+        );
+
+        let bytes = db.read(|tx| docs::load(tx, &id)).unwrap().unwrap();
+        let mut doc = CaseDoc::load(id, &bytes, ActorId::random()).unwrap();
+        let before = doc.heads();
+        let device = relay_device();
+        let mut rng = rand::rng();
+        doc.log_contact(
+            &mut EditCtx {
+                now,
+                device: &device,
+                rng: &mut rng,
+            },
+            &NewContact {
+                at: now - 60_000,
+                tz_offset_min: 60,
+                minutes: 30,
+                mode: ContactMode::Phone,
+                initiated_by: Initiator::Prw,
+                topics: vec![],
+                support_types: vec![],
+                note: String::new(),
+                flag_for_guidance: false,
+            },
+        )
+        .unwrap();
+        let (changes, _) = doc.changes_since(&before);
+        db.write(|tx| docs::append_chunk(tx, &id, &changes))
+            .unwrap();
+
+        let after = projections.get_many(&db, &[id]).unwrap();
+        assert_eq!(after[0].contacts.len(), 1, "the new contact is seen");
+        assert_eq!(projections.len(), 1);
+
+        // A damaged document is left out; the others still show.
+        let damaged = CaseId::from_bytes([7; 16]);
+        db.write(|tx| docs::append_chunk(tx, &damaged, b"not an automerge document"))
+            .unwrap();
+        let shown = projections.get_many(&db, &[damaged, id]).unwrap();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].id, id);
+    }
+}
