@@ -1,7 +1,8 @@
 //! The coordinator dashboard: server-rendered HTML on the relay (works without JavaScript; one
 //! small script refreshes live pages), plus its JSON API under `/api/v1`.
 //!
-//! Map: `session` (cookies, [`session::Viewer`], CSRF), `login` (sign-in, set-up, TOTP, account),
+//! Map: `session` (cookies, [`session::Viewer`], CSRF), `login` (sign-in, set-up, second factor,
+//! sign-out), `account` (language, password, TOTP set-up),
 //! `scope` (what a viewer may see), `projection` (cached case reads), `overview` (team overview
 //! and live events), `case_view` (case list, case page, explicit opening, guidance agenda),
 //! `people` (PRWs, profiles, devices, enrolment codes, access log), `intake` (new cases with
@@ -15,6 +16,7 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
+pub mod account;
 pub mod api;
 pub mod case_view;
 pub mod i18n;
@@ -46,14 +48,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/setup", get(login::setup_form).post(login::setup))
         .route("/logout", post(login::logout))
-        .route("/account", get(login::account))
-        .route("/account/language", post(login::set_language))
-        .route("/account/password", post(login::change_password))
+        .route("/account", get(account::account))
+        .route("/account/language", post(account::set_language))
+        .route("/account/password", post(account::change_password))
         .route(
             "/account/totp",
-            get(login::totp_setup_form).post(login::totp_setup_submit),
+            get(account::totp_setup_form).post(account::totp_setup_submit),
         )
-        .route("/account/totp/disable", post(login::totp_disable))
+        .route("/account/totp/disable", post(account::totp_disable))
         .route("/assets/app.css", get(css))
         .route("/assets/live.js", get(script))
         .route("/favicon.ico", get(icon))

@@ -27,7 +27,7 @@ const MAX_CACHED: usize = 50_000;
 /// Case projections by id, with the document version each was read at.
 #[derive(Debug, Default)]
 pub struct Projections {
-    cache: Mutex<HashMap<CaseId, (i64, Arc<Case>)>>,
+    cache: Mutex<Fresh>,
 }
 
 impl Projections {
@@ -58,21 +58,7 @@ impl Projections {
             }
             Ok::<_, DbError>((versions, stale))
         })?;
-        let mut fresh = HashMap::with_capacity(stale.len());
-        for (id, version, bytes) in stale {
-            // One damaged document must not take the whole overview down: it is left out (and
-            // logged by id) while every other case shows.
-            match CaseDoc::load(id, &bytes, ActorId::random()).and_then(|doc| doc.read()) {
-                Ok(case) => {
-                    fresh.insert(id, (version, Arc::new(case)));
-                }
-                Err(e) => tracing::error!(
-                    case = %id,
-                    error = %e,
-                    "a stored case document does not read; left out of the dashboard"
-                ),
-            }
-        }
+        let fresh = read_all(stale);
         if !fresh.is_empty() {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache.len() + fresh.len() > MAX_CACHED {
@@ -102,6 +88,58 @@ impl Projections {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Documents read per thread before a second thread is worth starting.
+const PER_THREAD: usize = 8;
+
+type Fresh = HashMap<CaseId, (i64, Arc<Case>)>;
+
+/// Reads stale documents into projections, on as many threads as there are cores when there are
+/// many (the first overview after a restart reads every case).
+fn read_all(stale: Vec<(CaseId, i64, Vec<u8>)>) -> Fresh {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(stale.len().div_ceil(PER_THREAD))
+        .max(1);
+    if threads == 1 {
+        return read_some(stale);
+    }
+    let mut parts: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, doc) in stale.into_iter().enumerate() {
+        parts[i % threads].push(doc);
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || read_some(part)))
+            .collect();
+        let mut fresh = Fresh::new();
+        for worker in workers {
+            // A worker that panicked read nothing usable; its cases are read on the next view.
+            fresh.extend(worker.join().unwrap_or_default());
+        }
+        fresh
+    })
+}
+
+fn read_some(stale: Vec<(CaseId, i64, Vec<u8>)>) -> Fresh {
+    let mut fresh = Fresh::with_capacity(stale.len());
+    for (id, version, bytes) in stale {
+        // One damaged document must not take the whole overview down: it is left out (and
+        // logged by id) while every other case shows.
+        match CaseDoc::load(id, &bytes, ActorId::random()).and_then(|doc| doc.read()) {
+            Ok(case) => {
+                fresh.insert(id, (version, Arc::new(case)));
+            }
+            Err(e) => tracing::error!(
+                case = %id,
+                error = %e,
+                "a stored case document does not read; left out of the dashboard"
+            ),
+        }
+    }
+    fresh
 }
 
 /// Reads every case into the cache in the background, so the first coordinator to open the
@@ -213,5 +251,31 @@ mod tests {
         let shown = projections.get_many(&db, &[damaged, id]).unwrap();
         assert_eq!(shown.len(), 1);
         assert_eq!(shown[0].id, id);
+    }
+
+    #[test]
+    fn many_documents_are_read_on_several_threads_and_all_arrive() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_in(dir.path()).unwrap();
+        let now = 1_780_000_000_000;
+        crate::serve::initialise(&db, &Config::default(), now).unwrap();
+        db.write(|tx| {
+            let team = identity::add_team(tx, "Nord", now)?;
+            identity::add_user(tx, "ola", Role::Prw, &[team.id], now)
+        })
+        .unwrap();
+        let ids: Vec<CaseId> = (0..3 * PER_THREAD)
+            .map(|i| {
+                let req = OpenCase {
+                    prw: "ola".into(),
+                    alias: format!("case {i}"),
+                    ..OpenCase::default()
+                };
+                casework::open_case(&db, req, now).unwrap()
+            })
+            .collect();
+        let cases = Projections::default().get_many(&db, &ids).unwrap();
+        let read: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
+        assert_eq!(read, ids, "every case, in the order asked");
     }
 }
