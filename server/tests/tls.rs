@@ -121,6 +121,22 @@ async fn serves_https_and_wss_and_refuses_plain_http() {
         "HSTS when serving TLS: {health}"
     );
 
+    // Dashboard cookies are Secure over TLS (the form cookie is set before sign-in).
+    let login = https(
+        addr,
+        &pki.client,
+        "GET /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let cookie = login
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie on the sign-in page: {login}"));
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+
     let plain = exchange(
         TcpStream::connect(addr).await.unwrap(),
         "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
