@@ -27,7 +27,8 @@ use peerlog_server::state::AppState;
 use peerlog_server::sync::ports::Role;
 use tower::ServiceExt as _;
 
-const SESSION: &str = "benchmark-session-cookie-value";
+/// A session cookie value of the real length (43 characters of base64url).
+const SESSION: &str = "benchmark-session-cookie-value-0123456789ab";
 
 struct Setup {
     rt: tokio::runtime::Runtime,

@@ -22,6 +22,13 @@ async fn a_coordinator_signs_in_sees_the_overview_and_signs_out() {
 
     let login = browser.get("/login").await;
     assert_eq!(login.status, StatusCode::OK);
+    assert!(login.headers.contains_key("set-cookie"), "the form cookie");
+    let again = browser.get("/login").await;
+    assert!(
+        !again.headers.contains_key("set-cookie"),
+        "a second tab keeps the same form token"
+    );
+    assert_eq!(again.csrf(), login.csrf());
     let csp = login.headers["content-security-policy"].to_str().unwrap();
     assert!(
         csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),

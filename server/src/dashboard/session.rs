@@ -12,7 +12,6 @@ use peerlog_core::ids::{TeamId, UserId};
 
 use super::i18n::Lang;
 use crate::auth::crypto::{constant_time_eq, random_bytes, sha256};
-use crate::auth::secrets::encode_base64;
 use crate::clock::now_ms;
 use crate::db::logins::{self, Stage};
 use crate::db::{DbError, identity};
@@ -69,18 +68,22 @@ fn set_cookie(name: &str, value: &str, secure: bool, max_age_s: Option<i64>) -> 
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// A fresh random token (32 bytes, base64url).
+/// Length of a [`new_token`]: 32 bytes in unpadded base64url.
+const TOKEN_LEN: usize = 43;
+
+/// A fresh random token (32 bytes, unpadded base64url: safe in cookies, forms and URLs).
 pub fn new_token() -> Result<String, AppError> {
+    use base64::Engine as _;
     let bytes: [u8; 32] =
         random_bytes().map_err(|e| AppError::internal("making a session token", e))?;
-    Ok(encode_base64(&bytes))
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The session id hash from the request's cookie, if any.
 pub fn presented_session(headers: &HeaderMap, state: &AppState) -> Option<[u8; 32]> {
     let name = cookie_name(secure(headers, state));
     cookie_value(headers, name)
-        .filter(|v| !v.is_empty() && v.len() <= 100)
+        .filter(|v| v.len() == TOKEN_LEN)
         .map(|v| sha256(v.as_bytes()))
 }
 
@@ -312,7 +315,7 @@ pub fn form_token(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(String, Option<HeaderValue>), AppError> {
-    if let Some(existing) = cookie_value(headers, FORM_COOKIE).filter(|v| v.len() == 43) {
+    if let Some(existing) = cookie_value(headers, FORM_COOKIE).filter(|v| v.len() == TOKEN_LEN) {
         return Ok((existing.to_owned(), None));
     }
     let token = new_token()?;
@@ -352,6 +355,18 @@ mod tests {
         assert_eq!(cookie_value(&h, "peerlog_session"), Some("xyz"));
         assert_eq!(cookie_value(&h, "b"), Some("2"));
         assert_eq!(cookie_value(&h, "peerlog"), None);
+    }
+
+    #[test]
+    fn tokens_are_random_url_safe_and_of_one_length() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), TOKEN_LEN);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
     }
 
     #[test]
