@@ -2,7 +2,8 @@
 //! triggers on every identity, case and outbox change, whichever process made it — the admin CLI
 //! included). On a change it reloads the access cache, disconnects newly revoked devices, tells
 //! the sync engine to re-check access, applies queued case edits and refreshes directories. It
-//! also flushes coordinator reads to the access log and deletes expired secrets.
+//! also flushes coordinator reads to the access log and deletes expired secrets and dashboard
+//! sessions.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -58,7 +59,10 @@ pub async fn step(
     tokio::task::spawn_blocking(move || {
         access.flush_reads(&db)?;
         if slow {
-            db.write(|tx| identity::delete_expired(tx, now_ms()))?;
+            db.write(|tx| {
+                identity::delete_expired(tx, now_ms())?;
+                crate::db::logins::delete_expired_sessions(tx, now_ms())
+            })?;
         }
         Ok::<_, crate::db::DbError>(())
     })

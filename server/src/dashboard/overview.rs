@@ -39,8 +39,8 @@ texts! {
     contacts_week: "Contacts this week", "Kontakter denne uken";
     hours_week: "Hours this week", "Timer denne uken";
     per_week: "Contacts per week (5 weeks)", "Kontakter per uke (5 uker)";
-    outside_hours: "Outside office hours", "Utenfor kontortid";
-    weekend: "Weekend", "Helg";
+    outside_hours: "Outside office hours (5 weeks)", "Utenfor kontortid (5 uker)";
+    weekend: "Weekend (5 weeks)", "Helg (5 uker)";
     attention: "Needs attention", "Trenger oppmerksomhet";
     devices: "Devices · last sync", "Enheter · siste synk";
     above_limit: "above agreed contacts", "over avtalt antall kontakter";
