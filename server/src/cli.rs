@@ -175,6 +175,12 @@ pub enum UserCommand {
     },
     /// List users.
     List,
+    /// Clear a coordinator's or admin's dashboard password and TOTP and sign them out everywhere,
+    /// so they can set up their sign-in again at /setup with a new one-time code (`enrol-code`).
+    ResetLogin {
+        /// The user (id or name).
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

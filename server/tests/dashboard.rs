@@ -525,15 +525,6 @@ async fn the_api_has_one_error_shape_and_takes_a_coordinators_device_token() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-fn fields(code: &str) -> [(&str, &str); 4] {
-    [
-        ("name", "admin"),
-        ("code", code),
-        ("password", PASSWORD),
-        ("repeat", PASSWORD),
-    ]
-}
-
 #[tokio::test]
 async fn the_first_admin_sets_up_a_password_with_the_one_time_code_printed_at_first_start() {
     let relay = TestRelay::start().await;
@@ -545,7 +536,7 @@ async fn the_first_admin_sets_up_a_password_with_the_one_time_code_printed_at_fi
         .expect("first start prints a code");
     let mut browser = Browser::new(relay.app());
     let wrong = browser
-        .submit("/setup", "/setup", &fields("AAAA-BBBB-CCCC"))
+        .submit("/setup", "/setup", &fields_for("admin", "AAAA-BBBB-CCCC"))
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let short = browser
@@ -561,9 +552,13 @@ async fn the_first_admin_sets_up_a_password_with_the_one_time_code_printed_at_fi
         )
         .await;
     assert_eq!(short.status, StatusCode::BAD_REQUEST);
-    let done = browser.submit("/setup", "/setup", &fields(&code)).await;
+    let done = browser
+        .submit("/setup", "/setup", &fields_for("admin", &code))
+        .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    let again = browser.submit("/setup", "/setup", &fields(&code)).await;
+    let again = browser
+        .submit("/setup", "/setup", &fields_for("admin", &code))
+        .await;
     assert_eq!(
         again.status,
         StatusCode::UNAUTHORIZED,
@@ -571,4 +566,60 @@ async fn the_first_admin_sets_up_a_password_with_the_one_time_code_printed_at_fi
     );
     let signed = browser.sign_in("admin", PASSWORD).await;
     assert_eq!(signed.location(), Some("/account/totp"));
+}
+
+#[tokio::test]
+async fn a_code_cannot_take_over_an_account_that_has_a_password_until_the_operator_resets_it() {
+    let relay = TestRelay::start().await;
+    relay.add_staff("kari", Role::Coordinator, "North");
+    let code = relay.code_for("kari");
+    let mut browser = Browser::new(relay.app());
+    let refused = browser
+        .submit("/setup", "/setup", &fields_for("kari", &code))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "kari already has a password"
+    );
+    browser.sign_in("kari", PASSWORD).await;
+
+    let out = common::cli(
+        &relay.dir.path().join("data"),
+        &["admin", "user", "reset-login", "kari"],
+    );
+    assert_eq!(out["reset"], true);
+    let mut old = browser.clone();
+    assert_eq!(
+        old.get("/overview").await.location(),
+        Some("/login"),
+        "signed out"
+    );
+    let page = browser
+        .submit(
+            "/login",
+            "/login",
+            &[("name", "kari"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    let code = relay.code_for("kari");
+    let done = browser
+        .submit("/setup", "/setup", &fields_for("kari", &code))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    browser.sign_in("kari", PASSWORD).await;
+}
+
+fn fields_for<'a>(name: &'a str, code: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("name", name),
+        ("code", code),
+        ("password", PASSWORD),
+        ("repeat", PASSWORD),
+    ]
 }

@@ -114,6 +114,19 @@ pub(super) fn user(db: &Db, command: UserCommand, now: i64) -> Result<Output, Ad
                 format!("user {user} joined team {team}"),
             ))
         }
+        UserCommand::ResetLogin { user } => {
+            let user = db.write(|tx| {
+                let user = identity::find_user(tx, &user)?.ok_or(AdminError::NotFound("user"))?;
+                crate::db::logins::reset(tx, &user.id)?;
+                Ok::<_, AdminError>(user.id)
+            })?;
+            Ok(Output::new(
+                json!({"userId": user.as_str(), "reset": true}),
+                format!(
+                    "dashboard sign-in of {user} cleared; give them a code (admin enrol-code) for /setup"
+                ),
+            ))
+        }
         UserCommand::List => {
             let users = db.read(|tx| identity::list_users(tx))?;
             let text = users

@@ -491,6 +491,12 @@ pub async fn setup(
             if user.role == Role::Prw || user.name != name {
                 return Ok(false);
             }
+            // Set-up is for an account without a password. Otherwise anyone holding a code for
+            // someone's account (an admin gives codes out) could take it over; a lost password
+            // is reset by the operator (`peerlog admin user reset-login`) first.
+            if logins::get(tx, &user.id)?.is_some_and(|l| l.password_hash.is_some()) {
+                return Ok(false);
+            }
             // Redeem only a code of this user: look it up first, then mark it used.
             let owner: Option<String> = tx
                 .query_row(

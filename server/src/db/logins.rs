@@ -134,6 +134,20 @@ pub fn set_language(
     Ok(())
 }
 
+/// Clears a user's password and second factor and ends their sessions, so they can set up their
+/// sign-in again with a one-time code (the operator's way to help with a lost password).
+pub fn reset(conn: &Connection, user: &UserId) -> Result<bool, DbError> {
+    let n = conn
+        .execute(
+            "UPDATE logins SET password_hash = NULL, totp_secret = NULL, totp_last_step = NULL
+             WHERE user_id = ?1",
+            params![user.as_str()],
+        )
+        .step("resetting a login")?;
+    delete_sessions_of(conn, user)?;
+    Ok(n == 1)
+}
+
 // ---- sessions ----------------------------------------------------------------------------------
 
 pub fn insert_session(
@@ -295,6 +309,17 @@ mod tests {
         assert_eq!(session(&conn, &[2u8; 32], 50).unwrap(), None);
         delete_sessions_of(&conn, &user).unwrap();
         assert_eq!(session(&conn, &id, 150).unwrap(), None);
+        set_password(&conn, &user, "$argon2id$x", 2).unwrap();
+        set_totp(&conn, &user, Some(&[7; 20]), Some(5), 3).unwrap();
+        insert_session(&conn, &[3u8; 32], &user, Stage::Full, "c", 10, 1000).unwrap();
+        assert!(reset(&conn, &user).unwrap());
+        let login = get(&conn, &user).unwrap().unwrap();
+        assert_eq!((login.password_hash, login.totp_secret), (None, None));
+        assert_eq!(
+            session(&conn, &[3u8; 32], 50).unwrap(),
+            None,
+            "signed out everywhere"
+        );
         insert_session(&conn, &id, &user, Stage::Full, "c", 10, 100).unwrap();
         assert_eq!(delete_expired_sessions(&conn, 100).unwrap(), 1);
     }
