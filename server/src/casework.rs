@@ -33,7 +33,7 @@ pub enum CaseworkError {
     NoSuchCase,
     #[error("the case document refused the input")]
     Invalid(#[source] EditError),
-    #[error("a close reason is required (1 to 80 characters)")]
+    #[error("a close reason is required (1 to 80 characters, one line)")]
     BadReason,
 }
 
@@ -162,12 +162,25 @@ pub fn store_new_case(
     })
 }
 
+/// Longest close reason, in characters.
+pub const REASON_MAX_CHARS: usize = 80;
+
+/// A close reason as stored: trimmed, 1 to [`REASON_MAX_CHARS`] characters, on one line.
+pub fn close_reason(reason: &str) -> Result<&str, CaseworkError> {
+    let reason = reason.trim();
+    let ok = !reason.is_empty()
+        && reason.chars().count() <= REASON_MAX_CHARS
+        && !reason.chars().any(char::is_control);
+    if ok {
+        Ok(reason)
+    } else {
+        Err(CaseworkError::BadReason)
+    }
+}
+
 /// Closes a case (access row now, document through the outbox).
 pub fn close_case(db: &Db, id: &CaseId, reason: &str, now: i64) -> Result<(), CaseworkError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 80 {
-        return Err(CaseworkError::BadReason);
-    }
+    let reason = close_reason(reason)?;
     db.write(|tx| {
         cases::get(tx, id)?.ok_or(CaseworkError::NoSuchCase)?;
         cases::set_status(tx, id, CaseStatus::Closed, now)?;
@@ -206,4 +219,19 @@ pub fn reassign_case(db: &Db, id: &CaseId, prw: &str, now: i64) -> Result<UserId
         )?;
         Ok(user.id)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_are_one_short_line() {
+        assert_eq!(close_reason("  moved away ").ok(), Some("moved away"));
+        assert!(close_reason("   ").is_err());
+        assert!(close_reason("").is_err());
+        assert_eq!(close_reason(&"x".repeat(80)).map(str::len).ok(), Some(80));
+        assert!(close_reason(&"x".repeat(81)).is_err());
+        assert!(close_reason("two\nlines").is_err());
+    }
 }
