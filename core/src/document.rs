@@ -34,6 +34,8 @@ pub enum DocumentError {
     NewerSchema { found: u64, supported: u64 },
     #[error("the document's caseId does not match the id it is stored under")]
     IdMismatch,
+    #[error("the document nests objects deeper than the case schema")]
+    TooDeep,
     #[error("the document bytes could not be loaded")]
     Load(#[source] Box<AutomergeError>),
     #[error("merging changes failed")]

@@ -18,6 +18,8 @@ use automerge::transaction::Transactable;
 
 use super::DocumentError;
 
+pub mod check;
+
 /// The schema version this build writes and fully understands.
 pub const CURRENT_SCHEMA: u64 = 1;
 

@@ -691,3 +691,25 @@ fn entries_a_newer_version_wrote_are_counted_not_fatal() {
     assert_eq!(case.contacts.len(), 1);
     assert_eq!(case.unreadable_entries, 1);
 }
+
+#[test]
+fn a_document_nested_ten_thousand_deep_is_refused_without_recursing() {
+    let mut rng = rng();
+    let mut doc = sample_case(&mut rng);
+    let mut tx = doc.automerge_mut().transaction();
+    let mut at = tx
+        .put_object(automerge::ROOT, "notes", automerge::ObjType::Map)
+        .unwrap();
+    for _ in 0..10_000 {
+        at = tx.put_object(&at, "x", automerge::ObjType::Map).unwrap();
+    }
+    tx.commit();
+    // A small stack: the read must not recurse with the document's depth.
+    let read = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || doc.read().map(|_| ()))
+        .unwrap()
+        .join()
+        .expect("the reader must not overflow its stack");
+    assert!(matches!(read, Err(DocumentError::TooDeep)), "{read:?}");
+}
