@@ -12,18 +12,18 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::access::CachedAccess;
-use crate::casework::CaseworkError;
+use crate::cases::access::CachedAccess;
+use crate::cases::casework::CaseworkError;
+use crate::cases::engine::OfflineEngine;
+use crate::cases::storage::SqliteDocStorage;
+use crate::cases::upkeep::{self, UpkeepError};
 use crate::cli::{AdminCommand, Command};
 use crate::clock::now_ms;
 use crate::datadir::{self, DataDirError};
 use crate::db::{Db, DbError};
-use crate::docstore::SqliteDocStorage;
-use crate::hub::StorageHub;
 use crate::maintenance::MaintenanceError;
 use crate::metrics::Metrics;
 use crate::serve::ServeError;
-use crate::upkeep::{self, UpkeepError};
 
 mod cases;
 mod devices;
@@ -139,11 +139,11 @@ pub fn apply_if_no_server(dir: &Path, db: &Arc<Db>) -> Result<bool, AdminError> 
     };
     let metrics = Arc::new(Metrics::default());
     let access = CachedAccess::load(db, now_ms)?;
-    let hub = StorageHub::new(Arc::new(SqliteDocStorage::new(db.clone(), metrics.clone())));
+    let engine = OfflineEngine::new(Arc::new(SqliteDocStorage::new(db.clone(), metrics.clone())));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|_| AdminError::Usage("could not start a runtime"))?;
-    runtime.block_on(upkeep::run(db, &access, &hub, &metrics))?;
+    runtime.block_on(upkeep::run(db, &access, &engine, &metrics))?;
     Ok(true)
 }

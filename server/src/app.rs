@@ -107,7 +107,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.render(&state.hub.metrics());
+    let text = state.metrics.render(&state.engine.metrics());
     (
         [(
             header::CONTENT_TYPE,
@@ -120,8 +120,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 /// `GET /sync`: authenticate, then hand the upgraded socket to the sync engine.
 async fn sync(State(state): State<AppState>, who: Principal, ws: WebSocketUpgrade) -> Response {
-    let hub = state.hub.clone();
+    let engine = state.engine.clone();
     tracing::info!(device = %who.device, "sync connection");
-    crate::sync::configure_upgrade(ws, hub.max_frame_bytes())
-        .on_upgrade(move |socket| hub.serve(socket, who))
+    crate::sync::configure_upgrade(ws, engine.max_frame_bytes())
+        .on_upgrade(move |socket| engine.serve(socket, who))
 }

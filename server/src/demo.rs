@@ -12,7 +12,7 @@ use peerlog_core::{EditCtx, NewCase};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::casework::{self, CaseworkError, relay_device};
+use crate::cases::casework::{self, CaseworkError, relay_device};
 use crate::db::{Db, DbError, identity, org};
 use crate::sync::ports::Role;
 

@@ -8,11 +8,10 @@
 //! `admin` (CLI commands), `serve` (start-up), `demo`, `error`, `metrics`, `hub` (the seam to
 //! the sync engine in `sync`).
 
-pub mod access;
 pub mod admin;
 pub mod app;
 pub mod auth;
-pub mod casework;
+pub mod cases;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -20,13 +19,9 @@ pub mod dashboard;
 pub mod datadir;
 pub mod db;
 pub mod demo;
-pub mod directory;
-pub mod docstore;
 pub mod error;
 pub mod headers;
-pub mod hub;
 pub mod ids;
-pub mod live_hub;
 pub mod maintenance;
 pub mod metrics;
 pub mod seed;
@@ -34,5 +29,3 @@ pub mod serve;
 pub mod state;
 pub mod sync;
 pub mod tls;
-pub mod upkeep;
-pub mod watch;

@@ -27,7 +27,7 @@ use rand::seq::index;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::casework::{self, CaseworkError, relay_device};
+use crate::cases::casework::{self, CaseworkError, relay_device};
 use crate::db::{Db, DbError, cases, identity, org};
 use crate::sync::ports::Role;
 

@@ -8,22 +8,23 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::access::CachedAccess;
 use crate::app;
 use crate::auth::secrets;
+use crate::cases::access::CachedAccess;
+use crate::cases::engine::CaseEngine;
+use crate::cases::engine::live::LiveEngine;
+use crate::cases::storage::SqliteDocStorage;
+use crate::cases::{upkeep, watch};
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::datadir::{self, DataDirError, DirLock};
 use crate::db::{Db, DbError, identity, org};
 use crate::demo::{self, DemoError, DemoSummary};
-use crate::docstore::SqliteDocStorage;
-use crate::hub::SyncHub;
-use crate::live_hub::LiveHub;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::sync::ports::{DocStorage, Role};
 use crate::sync::{SyncConfig, SyncService, random_storage_id};
-use crate::{tls, upkeep, watch};
+use crate::tls;
 
 /// How long the first admin set-up code stays valid.
 const SETUP_CODE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -107,12 +108,12 @@ pub fn issue_enrolment_code(
 }
 
 /// Builds the sync engine over the relay's storage and access policy.
-fn build_hub(
+fn build_engine(
     config: &Config,
     storage_id: String,
     storage: Arc<dyn DocStorage>,
     access: Arc<CachedAccess>,
-) -> Arc<dyn SyncHub> {
+) -> Arc<dyn CaseEngine> {
     let sync_config = SyncConfig {
         storage_id,
         max_frame_bytes: config.max_frame_bytes,
@@ -120,7 +121,7 @@ fn build_hub(
         ..SyncConfig::default()
     };
     let service = SyncService::new(storage, access, sync_config);
-    Arc::new(LiveHub::new(service, config.max_frame_bytes))
+    Arc::new(LiveEngine::new(service, config.max_frame_bytes))
 }
 
 impl Relay {
@@ -146,9 +147,15 @@ impl Relay {
         let storage: Arc<dyn DocStorage> =
             Arc::new(SqliteDocStorage::new(db.clone(), metrics.clone()));
         let storage_id = db.write(|tx| org::storage_id(tx, random_storage_id))?;
-        let hub = build_hub(&config, storage_id, storage, access.clone());
-        let state = AppState::new(db, access, hub, metrics, config);
-        upkeep::run(&state.db, &state.access, state.hub.as_ref(), &state.metrics).await?;
+        let engine = build_engine(&config, storage_id, storage, access.clone());
+        let state = AppState::new(db, access, engine, metrics, config);
+        upkeep::run(
+            &state.db,
+            &state.access,
+            state.engine.as_ref(),
+            &state.metrics,
+        )
+        .await?;
         Ok(Self {
             state,
             started,

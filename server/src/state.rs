@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use crate::access::CachedAccess;
 use crate::auth::ratelimit::RateLimiter;
+use crate::cases::access::CachedAccess;
+use crate::cases::engine::CaseEngine;
 use crate::config::Config;
 use crate::db::Db;
-use crate::hub::SyncHub;
 use crate::metrics::Metrics;
 
 /// Shared relay state (cheap to clone).
@@ -14,7 +14,7 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub db: Arc<Db>,
     pub access: Arc<CachedAccess>,
-    pub hub: Arc<dyn SyncHub>,
+    pub engine: Arc<dyn CaseEngine>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
     pub limiter: Arc<RateLimiter>,
@@ -36,7 +36,7 @@ impl AppState {
     pub fn new(
         db: Arc<Db>,
         access: Arc<CachedAccess>,
-        hub: Arc<dyn SyncHub>,
+        engine: Arc<dyn CaseEngine>,
         metrics: Arc<Metrics>,
         config: Config,
     ) -> Self {
@@ -47,7 +47,7 @@ impl AppState {
         Self {
             db,
             access,
-            hub,
+            engine,
             metrics,
             config: Arc::new(config),
             limiter,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use peerlog_core::ids::CaseId;
 use peerlog_core::model::CaseStatus;
-use peerlog_server::access::{AccessSnapshot, CachedAccess};
+use peerlog_server::cases::access::{AccessSnapshot, CachedAccess};
 use peerlog_server::clock::now_ms;
 use peerlog_server::config::Config;
 use peerlog_server::db::{Db, DbError, access_log, cases, identity};

@@ -11,9 +11,9 @@ use peerlog_core::document::NewContact;
 use peerlog_core::ids::CaseId;
 use peerlog_core::model::*;
 use peerlog_core::{CaseDoc, EditCtx, NewCase};
+use peerlog_server::cases::directory;
 use peerlog_server::clock::now_ms;
 use peerlog_server::db::{Db, docs, identity};
-use peerlog_server::directory;
 use serde_json::Value;
 
 fn peerlog(data: &Path, args: &[&str]) -> (bool, String, String) {
@@ -300,7 +300,8 @@ fn erase_case_leaves_no_plaintext_in_the_database_or_wal() {
         },
     )
     .unwrap();
-    peerlog_server::casework::store_new_case(&db, &doc, &team, &ola.parse().unwrap(), now).unwrap();
+    peerlog_server::cases::casework::store_new_case(&db, &doc, &team, &ola.parse().unwrap(), now)
+        .unwrap();
     let heads = doc.heads();
     doc.log_contact(
         &mut EditCtx {
@@ -323,7 +324,7 @@ fn erase_case_leaves_no_plaintext_in_the_database_or_wal() {
     .unwrap();
     let (changes, hashes) = doc.changes_since(&heads);
     use peerlog_server::sync::ports::DocStorage as _;
-    let storage = peerlog_server::docstore::SqliteDocStorage::new(
+    let storage = peerlog_server::cases::storage::SqliteDocStorage::new(
         std::sync::Arc::new(Db::open_in(&data).unwrap()),
         Default::default(),
     );

@@ -11,7 +11,7 @@ use common::web::{Browser, PASSWORD, Page, base32_decode, totp_now};
 use common::{TestRelay, enrol, enrolled, token};
 use peerlog_core::ids::CaseId;
 use peerlog_core::model::CaseStatus;
-use peerlog_server::casework::{self, OpenCase};
+use peerlog_server::cases::casework::{self, OpenCase};
 use peerlog_server::clock::now_ms;
 use peerlog_server::db::cases::{self, CaseRow};
 use peerlog_server::db::identity::{self, DeviceStatus};

@@ -84,7 +84,7 @@ async fn a_coordinator_works_through_the_dashboard_in_a_real_browser() {
         .expect("password");
     // Bring access and the PRWs' directory documents up to date now (the watch loop would within
     // a second), so the phones' first sync already lists their cases.
-    peerlog_server::watch::on_change(&relay.state)
+    peerlog_server::cases::watch::on_change(&relay.state)
         .await
         .expect("upkeep");
 

@@ -6,7 +6,7 @@ use peerlog_core::ids::CaseId;
 use serde_json::json;
 
 use super::{AdminError, Output};
-use crate::casework::{self, OpenCase};
+use crate::cases::casework::{self, OpenCase};
 use crate::cli::CaseCommand;
 use crate::db::{Db, access_log, cases};
 

@@ -24,7 +24,7 @@ use super::layout::{csrf_field, page};
 use super::people::{self, FieldProblem};
 use super::scope::Scope;
 use super::session::{NotAllowed, Viewer};
-use crate::casework::{self, CaseworkError, OpenCase};
+use crate::cases::casework::{self, CaseworkError, OpenCase};
 use crate::clock::now_ms;
 use crate::db::cases::CaseRow;
 use crate::db::identity::{Team, User};
@@ -484,7 +484,7 @@ async fn create(
         Err(e) => return Err(AppError::internal("opening a case", e).into()),
     };
     tracing::info!(case = %id, prw = %prw.id, by = %viewer.user, "case opened from the dashboard");
-    crate::watch::on_change(&state)
+    crate::cases::watch::on_change(&state)
         .await
         .map_err(|e| AppError::internal("applying a new case", e))?;
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
@@ -552,7 +552,7 @@ async fn reassign(
         Err(e) => return Err(AppError::internal("reassigning a case", e).into()),
     }
     tracing::info!(case = %row.id, prw = %prw.id, by = %viewer.user, "case reassigned from the dashboard");
-    crate::watch::on_change(&state)
+    crate::cases::watch::on_change(&state)
         .await
         .map_err(|e| AppError::internal("applying a reassignment", e))?;
     Ok(Redirect::to(&format!("/cases/{}", row.id)).into_response())
@@ -588,7 +588,7 @@ async fn close(
         Err(e) => return Err(AppError::internal("closing a case", e).into()),
     }
     tracing::info!(case = %row.id, by = %viewer.user, "case closed from the dashboard");
-    crate::watch::on_change(&state)
+    crate::cases::watch::on_change(&state)
         .await
         .map_err(|e| AppError::internal("applying a closing", e))?;
     Ok(Redirect::to(&format!("/cases/{}", row.id)).into_response())

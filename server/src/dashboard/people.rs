@@ -482,8 +482,8 @@ async fn revoke(
         .await
         .map_err(|e| AppError::internal("revoking a device", e))??;
     tracing::info!(device = %device_id, by = %viewer.user, "device revoked in the dashboard");
-    state.hub.disconnect_device(&device_id);
-    crate::watch::on_change(&state)
+    state.engine.disconnect_device(&device_id);
+    crate::cases::watch::on_change(&state)
         .await
         .map_err(|e| AppError::internal("applying a device revocation", e))?;
     Ok(Redirect::to("/people").into_response())

@@ -174,7 +174,7 @@ mod tests {
     use peerlog_core::document::NewContact;
     use peerlog_core::model::{ContactMode, Initiator};
 
-    use crate::casework::{self, OpenCase, relay_device};
+    use crate::cases::casework::{self, OpenCase, relay_device};
     use crate::config::Config;
     use crate::db::identity;
     use crate::sync::ports::Role;

@@ -1,8 +1,8 @@
-//! Keeping documents in step with the database, through whichever [`SyncHub`] writes them:
+//! Keeping documents in step with the database, through whichever [`CaseEngine`] writes them:
 //! applying queued case edits (the outbox) and refreshing each user's directory document.
 //!
 //! The server runs this when it notices a database change (see `watch.rs`); the CLI runs it
-//! with a [`crate::hub::StorageHub`] when no server is running.
+//! with a [`crate::cases::engine::OfflineEngine`] when no server is running.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,12 +13,12 @@ use peerlog_core::model::CaseStatus;
 use peerlog_core::{CaseDoc, EditCtx, EditError};
 use rusqlite::params;
 
-use crate::access::CachedAccess;
+use crate::cases::access::CachedAccess;
+use crate::cases::directory;
+use crate::cases::engine::{CaseEngine, DocEdit, EditRefused, EngineError};
 use crate::clock::now_ms;
 use crate::db::outbox::{self, DocOp};
 use crate::db::{Db, DbError, StepExt, cases, org};
-use crate::directory;
-use crate::hub::{DocEdit, EditRefused, HubError, SyncHub};
 use crate::metrics::Metrics;
 
 /// Why upkeep stopped (it is retried on the next change or tick).
@@ -27,7 +27,7 @@ pub enum UpkeepError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("writing a document through the sync engine failed")]
-    Hub(#[source] HubError),
+    Engine(#[source] EngineError),
     #[error("a background task failed to run")]
     Join,
 }
@@ -53,16 +53,16 @@ async fn blocking<T: Send + 'static>(
 pub async fn run(
     db: &Arc<Db>,
     access: &CachedAccess,
-    hub: &dyn SyncHub,
+    engine: &dyn CaseEngine,
     metrics: &Metrics,
 ) -> Result<Report, UpkeepError> {
-    let mut report = drain_outbox(db, hub).await?;
-    report.directories_written = refresh_directories(db, access, hub, metrics).await?;
+    let mut report = drain_outbox(db, engine).await?;
+    report.directories_written = refresh_directories(db, access, engine, metrics).await?;
     Ok(report)
 }
 
-/// Applies every queued case edit through the hub.
-pub async fn drain_outbox(db: &Arc<Db>, hub: &dyn SyncHub) -> Result<Report, UpkeepError> {
+/// Applies every queued case edit through the engine.
+pub async fn drain_outbox(db: &Arc<Db>, engine: &dyn CaseEngine) -> Result<Report, UpkeepError> {
     let mut report = Report::default();
     let pending = {
         let db = db.clone();
@@ -83,13 +83,16 @@ pub async fn drain_outbox(db: &Arc<Db>, hub: &dyn SyncHub) -> Result<Report, Upk
                 if exists.is_none() {
                     false
                 } else {
-                    match hub.update_doc(item.doc, case_edit(item.doc, item.op)).await {
+                    match engine
+                        .update_doc(item.doc, case_edit(item.doc, item.op))
+                        .await
+                    {
                         Ok(()) => true,
-                        Err(HubError::Edit(e)) => {
+                        Err(EngineError::Edit(e)) => {
                             tracing::warn!(id, error = %e, "dropped a queued edit the document refused");
                             false
                         }
-                        Err(e) => return Err(UpkeepError::Hub(e)),
+                        Err(e) => return Err(UpkeepError::Engine(e)),
                     }
                 }
             }
@@ -155,7 +158,7 @@ fn edit_as_relay(
 pub async fn refresh_directories(
     db: &Arc<Db>,
     access: &CachedAccess,
-    hub: &dyn SyncHub,
+    engine: &dyn CaseEngine,
     metrics: &Metrics,
 ) -> Result<usize, UpkeepError> {
     let (settings, stored) = {
@@ -189,15 +192,16 @@ pub async fn refresh_directories(
         if stored.get(user.as_str()).map(Vec::as_slice) == Some(&digest[..]) {
             continue;
         }
-        hub.update_doc(
-            grant.directory,
-            Box::new(move |doc: &mut Automerge| -> Result<(), EditRefused> {
-                directory::write_json(doc, &desired)?;
-                Ok(())
-            }),
-        )
-        .await
-        .map_err(UpkeepError::Hub)?;
+        engine
+            .update_doc(
+                grant.directory,
+                Box::new(move |doc: &mut Automerge| -> Result<(), EditRefused> {
+                    directory::write_json(doc, &desired)?;
+                    Ok(())
+                }),
+            )
+            .await
+            .map_err(UpkeepError::Engine)?;
         let db = db.clone();
         let user = user.to_string();
         blocking(move || {

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use crate::cases::upkeep;
 use crate::clock::now_ms;
 use crate::db::{identity, outbox};
 use crate::state::AppState;
-use crate::upkeep;
 
 /// How often the loop looks for changes.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -86,11 +86,17 @@ pub async fn on_change(state: &AppState) -> Result<(), upkeep::UpkeepError> {
     for device in state.access.snapshot().revoked_devices() {
         if !before.contains(&device) {
             tracing::info!(device = %device, "device revoked; disconnecting");
-            state.hub.disconnect_device(&device);
+            state.engine.disconnect_device(&device);
         }
     }
-    state.hub.access_changed();
-    let report = upkeep::run(&state.db, &state.access, state.hub.as_ref(), &state.metrics).await?;
+    state.engine.access_changed();
+    let report = upkeep::run(
+        &state.db,
+        &state.access,
+        state.engine.as_ref(),
+        &state.metrics,
+    )
+    .await?;
     if report != upkeep::Report::default() {
         tracing::info!(
             edits = report.edits_applied,

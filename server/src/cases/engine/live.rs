@@ -1,22 +1,22 @@
-//! [`LiveHub`]: the [`SyncHub`] seam over the sync engine's [`SyncService`].
+//! [`LiveEngine`]: the [`CaseEngine`] seam over the sync engine's [`SyncService`].
 
 use automerge::Automerge;
 use axum::extract::ws::WebSocket;
 use peerlog_core::ids::{CaseId, DeviceId};
 
-use crate::hub::{BoxFuture, DocEdit, HubError, SyncHub};
+use crate::cases::engine::{BoxFuture, CaseEngine, DocEdit, EngineError};
 use crate::sync::SyncMetrics;
 use crate::sync::ports::Principal;
 use crate::sync::{SyncError, SyncService};
 
 /// The live sync engine behind the platform's seam.
 #[derive(Debug, Clone)]
-pub struct LiveHub {
+pub struct LiveEngine {
     service: SyncService,
     max_frame_bytes: usize,
 }
 
-impl LiveHub {
+impl LiveEngine {
     pub fn new(service: SyncService, max_frame_bytes: usize) -> Self {
         Self {
             service,
@@ -29,14 +29,14 @@ impl LiveHub {
     }
 }
 
-fn hub_error(e: SyncError) -> HubError {
+fn engine_error(e: SyncError) -> EngineError {
     match e {
-        SyncError::Stopped => HubError::Closed,
-        other => HubError::Engine(other),
+        SyncError::Stopped => EngineError::Closed,
+        other => EngineError::Engine(other),
     }
 }
 
-impl SyncHub for LiveHub {
+impl CaseEngine for LiveEngine {
     fn serve(&self, socket: WebSocket, who: Principal) -> BoxFuture<'static, ()> {
         let service = self.service.clone();
         Box::pin(async move { service.serve_socket(socket, who).await })
@@ -46,13 +46,13 @@ impl SyncHub for LiveHub {
         self.max_frame_bytes
     }
 
-    fn update_doc(&self, doc: CaseId, edit: DocEdit) -> BoxFuture<'_, Result<(), HubError>> {
+    fn update_doc(&self, doc: CaseId, edit: DocEdit) -> BoxFuture<'_, Result<(), EngineError>> {
         Box::pin(async move {
             self.service
                 .update_doc(doc, move |am: &mut Automerge| edit(am))
                 .await
-                .map_err(hub_error)?
-                .map_err(HubError::Edit)
+                .map_err(engine_error)?
+                .map_err(EngineError::Edit)
         })
     }
 

@@ -21,8 +21,8 @@ use automerge::{Automerge, AutomergeError, ObjId, ObjType, ReadDoc, ScalarValue,
 use peerlog_core::ids::UserId;
 use serde_json::{Map, Value as Json, json};
 
-use crate::access::AccessSnapshot;
 use crate::auth::crypto::sha256;
+use crate::cases::access::AccessSnapshot;
 use crate::db::identity::role_code;
 use crate::db::org::SettingsDto;
 use crate::sync::ports::Access;

@@ -1,9 +1,9 @@
 //! The seam between the relay platform and the sync engine: what the platform asks of it (serve a
 //! socket, write a document as the relay, disconnect a device, re-check access, report numbers).
 //!
-//! [`StorageHub`] is the engine-less implementation: it writes documents straight to storage and
+//! [`OfflineEngine`] is the engine-less implementation: it writes documents straight to storage and
 //! serves no sockets. The admin CLI uses it (no server running), and so do tests of the
-//! platform. The live implementation wraps the sync engine's `SyncService` (`live_hub.rs`).
+//! platform. The live implementation wraps the sync engine's `SyncService` (`engine/live.rs`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +16,8 @@ use peerlog_core::ids::{CaseId, DeviceId};
 use crate::sync::SyncMetrics;
 use crate::sync::ports::{DocAppend, DocStorage, Principal, StorageError};
 
+pub mod live;
+
 /// A boxed, sendable future (the seam stays object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -27,7 +29,7 @@ pub type DocEdit = Box<dyn FnOnce(&mut Automerge) -> Result<(), EditRefused> + S
 
 /// Why a relay-side document write failed.
 #[derive(Debug, thiserror::Error)]
-pub enum HubError {
+pub enum EngineError {
     #[error("the relay's document storage failed")]
     Storage(#[source] StorageError),
     #[error("the stored document does not load")]
@@ -41,14 +43,14 @@ pub enum HubError {
 }
 
 /// What the platform needs from the sync engine.
-pub trait SyncHub: Send + Sync + 'static {
+pub trait CaseEngine: Send + Sync + 'static {
     /// Serves one upgraded WebSocket for an authenticated device until it closes.
     fn serve(&self, socket: WebSocket, who: Principal) -> BoxFuture<'static, ()>;
     /// The largest WebSocket message to accept (configured before the upgrade).
     fn max_frame_bytes(&self) -> usize;
     /// Edits a document as the relay: persists the change, then brings connected peers up to
     /// date. Creates the document if it does not exist.
-    fn update_doc(&self, doc: CaseId, edit: DocEdit) -> BoxFuture<'_, Result<(), HubError>>;
+    fn update_doc(&self, doc: CaseId, edit: DocEdit) -> BoxFuture<'_, Result<(), EngineError>>;
     /// Closes every connection of a device at once (revocation).
     fn disconnect_device(&self, device: &DeviceId);
     /// Access rules changed: re-check every open (connection, document) pair.
@@ -57,31 +59,31 @@ pub trait SyncHub: Send + Sync + 'static {
     fn metrics(&self) -> SyncMetrics;
 }
 
-/// A hub with no live sync: writes go straight to storage.
+/// A case engine with no live sync: writes go straight to storage.
 #[derive(Clone)]
-pub struct StorageHub {
+pub struct OfflineEngine {
     storage: Arc<dyn DocStorage>,
 }
 
-impl std::fmt::Debug for StorageHub {
+impl std::fmt::Debug for OfflineEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StorageHub").finish_non_exhaustive()
+        f.debug_struct("OfflineEngine").finish_non_exhaustive()
     }
 }
 
-impl StorageHub {
+impl OfflineEngine {
     pub fn new(storage: Arc<dyn DocStorage>) -> Self {
         Self { storage }
     }
 
     /// Loads the document, runs the edit and appends the new changes (blocking).
-    pub fn apply_blocking(&self, doc: CaseId, edit: DocEdit) -> Result<(), HubError> {
-        let mut current = match self.storage.load(&doc).map_err(HubError::Storage)? {
-            Some(bytes) => Automerge::load(&bytes).map_err(HubError::Load)?,
+    pub fn apply_blocking(&self, doc: CaseId, edit: DocEdit) -> Result<(), EngineError> {
+        let mut current = match self.storage.load(&doc).map_err(EngineError::Storage)? {
+            Some(bytes) => Automerge::load(&bytes).map_err(EngineError::Load)?,
             None => Automerge::new(),
         };
         let before = current.get_heads();
-        edit(&mut current).map_err(HubError::Edit)?;
+        edit(&mut current).map_err(EngineError::Edit)?;
         let mut changes = Vec::new();
         let mut hashes = Vec::new();
         for change in current.get_changes(&before) {
@@ -98,11 +100,11 @@ impl StorageHub {
                 written_by: None,
                 hashes,
             }])
-            .map_err(HubError::Storage)
+            .map_err(EngineError::Storage)
     }
 }
 
-impl SyncHub for StorageHub {
+impl CaseEngine for OfflineEngine {
     fn serve(&self, socket: WebSocket, _who: Principal) -> BoxFuture<'static, ()> {
         Box::pin(async move {
             // No sync engine: close at once (clients retry later).
@@ -114,12 +116,12 @@ impl SyncHub for StorageHub {
         8 * 1024 * 1024
     }
 
-    fn update_doc(&self, doc: CaseId, edit: DocEdit) -> BoxFuture<'_, Result<(), HubError>> {
+    fn update_doc(&self, doc: CaseId, edit: DocEdit) -> BoxFuture<'_, Result<(), EngineError>> {
         let this = self.clone();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || this.apply_blocking(doc, edit))
                 .await
-                .map_err(|_| HubError::Closed)?
+                .map_err(|_| EngineError::Closed)?
         })
     }
 
