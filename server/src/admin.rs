@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::cases::access::CachedAccess;
 use crate::cases::casework::CaseworkError;
-use crate::cases::engine::OfflineEngine;
+use crate::cases::engine::offline::OfflineEngine;
 use crate::cases::storage::SqliteDocStorage;
 use crate::cases::upkeep::{self, UpkeepError};
 use crate::cli::{AdminCommand, Command};

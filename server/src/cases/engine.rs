@@ -1,22 +1,22 @@
 //! The seam between the relay platform and the sync engine: what the platform asks of it (serve a
 //! socket, write a document as the relay, disconnect a device, re-check access, report numbers).
 //!
-//! [`OfflineEngine`] is the engine-less implementation: it writes documents straight to storage and
-//! serves no sockets. The admin CLI uses it (no server running), and so do tests of the
-//! platform. The live implementation wraps the sync engine's `SyncService` (`engine/live.rs`).
+//! Two implementations: [`offline::OfflineEngine`] writes documents straight to storage and
+//! serves no sockets (the admin CLI uses it, with no server running, and so do tests of the
+//! platform); [`live::LiveEngine`] wraps the sync engine's `SyncService`.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use automerge::Automerge;
 use axum::extract::ws::WebSocket;
 use peerlog_core::ids::{CaseId, DeviceId};
 
 use crate::sync::SyncMetrics;
-use crate::sync::ports::{DocAppend, DocStorage, Principal, StorageError};
+use crate::sync::ports::{Principal, StorageError};
 
 pub mod live;
+pub mod offline;
 
 /// A boxed, sendable future (the seam stays object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -57,79 +57,4 @@ pub trait CaseEngine: Send + Sync + 'static {
     fn access_changed(&self);
     /// The engine's counters for `/metrics`.
     fn metrics(&self) -> SyncMetrics;
-}
-
-/// A case engine with no live sync: writes go straight to storage.
-#[derive(Clone)]
-pub struct OfflineEngine {
-    storage: Arc<dyn DocStorage>,
-}
-
-impl std::fmt::Debug for OfflineEngine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OfflineEngine").finish_non_exhaustive()
-    }
-}
-
-impl OfflineEngine {
-    pub fn new(storage: Arc<dyn DocStorage>) -> Self {
-        Self { storage }
-    }
-
-    /// Loads the document, runs the edit and appends the new changes (blocking).
-    pub fn apply_blocking(&self, doc: CaseId, edit: DocEdit) -> Result<(), EngineError> {
-        let mut current = match self.storage.load(&doc).map_err(EngineError::Storage)? {
-            Some(bytes) => Automerge::load(&bytes).map_err(EngineError::Load)?,
-            None => Automerge::new(),
-        };
-        let before = current.get_heads();
-        edit(&mut current).map_err(EngineError::Edit)?;
-        let mut changes = Vec::new();
-        let mut hashes = Vec::new();
-        for change in current.get_changes(&before) {
-            changes.extend_from_slice(change.raw_bytes());
-            hashes.push(change.hash());
-        }
-        if hashes.is_empty() {
-            return Ok(());
-        }
-        self.storage
-            .append(&[DocAppend {
-                doc,
-                changes,
-                written_by: None,
-                hashes,
-            }])
-            .map_err(EngineError::Storage)
-    }
-}
-
-impl CaseEngine for OfflineEngine {
-    fn serve(&self, socket: WebSocket, _who: Principal) -> BoxFuture<'static, ()> {
-        Box::pin(async move {
-            // No sync engine: close at once (clients retry later).
-            drop(socket);
-        })
-    }
-
-    fn max_frame_bytes(&self) -> usize {
-        8 * 1024 * 1024
-    }
-
-    fn update_doc(&self, doc: CaseId, edit: DocEdit) -> BoxFuture<'_, Result<(), EngineError>> {
-        let this = self.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || this.apply_blocking(doc, edit))
-                .await
-                .map_err(|_| EngineError::Closed)?
-        })
-    }
-
-    fn disconnect_device(&self, _device: &DeviceId) {}
-
-    fn access_changed(&self) {}
-
-    fn metrics(&self) -> SyncMetrics {
-        SyncMetrics::default()
-    }
 }

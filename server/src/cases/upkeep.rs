@@ -2,7 +2,7 @@
 //! applying queued case edits (the outbox) and refreshing each user's directory document.
 //!
 //! The server runs this when it notices a database change (see `watch.rs`); the CLI runs it
-//! with a [`crate::cases::engine::OfflineEngine`] when no server is running.
+//! with a [`crate::cases::engine::offline::OfflineEngine`] when no server is running.
 
 use std::collections::HashMap;
 use std::sync::Arc;
