@@ -8,6 +8,7 @@ use automerge::{ActorId, Automerge, ChangeHash, ReadDoc, sync};
 use rand::RngCore;
 
 use crate::directory::{self, Directory};
+use crate::document::schema::check::{Refusal, check_device_changes};
 use crate::document::{CaseDoc, DocumentError, EditCtx, EditError};
 use crate::ids::{CaseId, DeviceId};
 use crate::model::{Case, UnixMillis};
@@ -52,6 +53,8 @@ pub enum LocalError {
     BadDirectory,
     #[error("a stored case could not be loaded")]
     Load(#[source] DocumentError),
+    #[error("the relay would refuse this edit: {0}")]
+    Refused(#[source] Refusal),
     #[error(transparent)]
     Edit(#[from] EditError),
     #[error(transparent)]
@@ -247,6 +250,19 @@ impl<S: Store> LocalCases<S> {
             rng,
         };
         let result = op(doc, &mut ctx)?;
+        // The relay's door check, run here first: an honest app never holds a change the relay
+        // would refuse (it would stay pending for ever).
+        let changes = doc.automerge().get_changes(&before);
+        let refs: Vec<&automerge::Change> = changes.iter().collect();
+        if let Err(refusal) = check_device_changes(doc.automerge(), &refs) {
+            let reverted = doc
+                .automerge()
+                .fork_at(&before)
+                .map_err(DocumentError::from)?
+                .with_actor(self.actor.clone());
+            *doc = CaseDoc::from_automerge(*case, reverted)?;
+            return Err(LocalError::Refused(refusal));
+        }
         let (bytes, hashes) = doc.changes_since(&before);
         self.persist(case, &bytes, &hashes)?;
         Ok(result)

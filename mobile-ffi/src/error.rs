@@ -124,6 +124,7 @@ impl From<DocumentError> for ApiError {
             | DocumentError::WrongType { .. }
             | DocumentError::BadValue { .. }
             | DocumentError::IdMismatch
+            | DocumentError::TooDeep
             | DocumentError::Load(_)
             | DocumentError::Merge(_) => storage(&e),
             DocumentError::Automerge(_) => internal(&e),
@@ -154,6 +155,8 @@ impl From<LocalError> for ApiError {
             LocalError::Locked => ApiError::Locked,
             LocalError::BadActor | LocalError::BadDirectory => storage(&e),
             LocalError::Load(d) => storage(&d),
+            // Every call of this library writes what the relay accepts: a refusal is a bug.
+            LocalError::Refused(_) => internal(&e),
             LocalError::Edit(edit) => edit.into(),
             LocalError::Document(d) => d.into(),
             LocalError::Store(s) => s.into(),

@@ -213,3 +213,44 @@ fn removing_a_case_removes_its_history() {
         Err(LocalError::UnknownCase)
     ));
 }
+
+#[test]
+fn an_edit_the_relay_would_refuse_is_refused_here_and_leaves_nothing_pending() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let (mut cases, relay) = setup(MemoryStore::default(), &mut rng);
+    let id = relay.id();
+    log(&mut cases, &id, &mut rng).unwrap();
+    let before = cases.doc(&id).unwrap().heads();
+    let pending = cases.pending_count().unwrap();
+    let refused = cases.edit(
+        &id,
+        NOW,
+        &mut rng,
+        |doc: &mut CaseDoc, _: &mut EditCtx<'_>| {
+            let mut tx = doc.automerge_mut().transaction();
+            automerge::transaction::Transactable::put(
+                &mut tx,
+                automerge::ROOT,
+                "prw",
+                "someone-else",
+            )
+            .unwrap();
+            tx.commit();
+            Ok(())
+        },
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(LocalError::Refused(Refusal::RelayOwned("prw")))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        cases.doc(&id).unwrap().heads(),
+        before,
+        "the edit is undone"
+    );
+    assert_eq!(cases.pending_count().unwrap(), pending, "nothing pending");
+    assert!(cases.doc(&id).unwrap().read().is_ok());
+}
