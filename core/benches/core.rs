@@ -181,5 +181,69 @@ fn insights(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, log_contact_durably, open_store, insights);
+/// What the relay's door check adds to merging one new contact into a two-year case.
+fn door_check(c: &mut Criterion) {
+    use automerge::ReadDoc;
+    use peerlog_core::document::schema::check::check_device_changes;
+
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let relay = case_with_history(&mut rng, "prw-ola", 700);
+    let relay_doc = relay.automerge().clone();
+    println!(
+        "a two-year case (700 contacts): {} operations, {} changes",
+        relay_doc.stats().num_ops,
+        relay_doc.stats().num_changes
+    );
+    let mut phone = CaseDoc::from_automerge(
+        relay.id(),
+        relay_doc.fork().with_actor(automerge::ActorId::random()),
+    )
+    .unwrap();
+    let before = phone.heads();
+    let device: DeviceId = "phone".parse().unwrap();
+    let c2 = contact(&mut rng, NOW - DAY_MS);
+    phone
+        .log_contact(
+            &mut EditCtx {
+                now: NOW,
+                device: &device,
+                rng: &mut rng,
+            },
+            &c2,
+        )
+        .unwrap();
+    let changes = phone.automerge().get_changes(&before);
+    let mut group = c.benchmark_group("relay merges one new contact into a two-year case");
+    group.bench_function("merge only", |b| {
+        b.iter_batched(
+            || relay_doc.clone(),
+            |mut doc| {
+                doc.apply_changes(changes.iter().cloned()).unwrap();
+                black_box(doc)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("merge + door check", |b| {
+        b.iter_batched(
+            || relay_doc.clone(),
+            |mut doc| {
+                doc.apply_changes(changes.iter().cloned()).unwrap();
+                let refs: Vec<&automerge::Change> = changes.iter().collect();
+                check_device_changes(&doc, &refs).unwrap();
+                black_box(doc)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    log_contact_durably,
+    open_store,
+    insights,
+    door_check
+);
 criterion_main!(benches);

@@ -25,6 +25,7 @@ mod config;
 mod hub;
 mod metrics;
 pub mod ports;
+mod quota;
 mod runtime;
 mod session;
 mod socket;
@@ -105,6 +106,11 @@ impl SyncService {
                     actor: ActorId::random(),
                     max_loaded_docs: config.max_loaded_docs,
                     compact_after_appends: config.compact_after_appends,
+                    check_content: config.check_content,
+                    max_doc_ops: config.max_doc_ops,
+                    device_quota: Arc::new(quota::DeviceQuota::new(
+                        config.max_device_bytes_per_day,
+                    )),
                 },
                 shards: config.shards,
                 load_threads: config.load_threads,

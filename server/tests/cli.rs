@@ -2,6 +2,8 @@
 //! by the CLI when no server runs, backup/restore round trip, check, and erasure that leaves no
 //! plaintext of the alias or notes in the database or WAL files.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -370,4 +372,68 @@ fn erase_case_leaves_no_plaintext_in_the_database_or_wal() {
     let (ok, _, stderr) = peerlog(&data, &["erase-case", &id.to_string()]);
     assert!(!ok && stderr.contains("no such case"), "{stderr}");
     assert_eq!(json(&data, &["check"])["ok"], true);
+}
+
+/// A data dir written before the door check existed, holding a case nested 10,000 maps deep
+/// (stored with the relay's own store API): `check` names it, the server starts and stays
+/// healthy (its cache warm-up reads every case), and the case is reported, not read recursively.
+#[test]
+fn a_stored_case_nested_ten_thousand_deep_is_reported_and_the_relay_still_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    organisation(&data);
+    let created = json(
+        &data,
+        &[
+            "admin", "case", "open", "--prw", "ola", "--alias", "Fjellrev", "--team", "North",
+        ],
+    );
+    let id: CaseId = created["caseId"].as_str().unwrap().parse().unwrap();
+    let db = Db::open_in(&data).unwrap();
+    let bytes = db.read(|tx| docs::load(tx, &id)).unwrap().unwrap();
+    let mut doc = Automerge::load(&bytes).unwrap();
+    let before = doc.get_heads();
+    let mut tx = doc.transaction();
+    let mut at = automerge::transaction::Transactable::put_object(
+        &mut tx,
+        automerge::ROOT,
+        "notes",
+        automerge::ObjType::Map,
+    )
+    .unwrap();
+    for _ in 0..10_000 {
+        at = automerge::transaction::Transactable::put_object(
+            &mut tx,
+            &at,
+            "x",
+            automerge::ObjType::Map,
+        )
+        .unwrap();
+    }
+    tx.commit();
+    let poison = doc.save_after(&before);
+    db.write(|tx| docs::append_chunk(tx, &id, &poison)).unwrap();
+    drop(db);
+
+    let (ok, stdout, _) = peerlog(&data, &["check", "--json"]);
+    assert!(!ok, "check must fail on a damaged case");
+    let report: Value = serde_json::from_str(&stdout).expect("check prints its report");
+    let problems = report["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{report}");
+    assert_eq!(problems[0]["doc"], id.to_string());
+    assert!(
+        problems[0]["problem"].as_str().unwrap().contains("deeper"),
+        "{report}"
+    );
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let relay = common::start_relay(&data).await;
+        let health = common::raw(
+            relay.addr,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into(),
+        )
+        .await;
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    });
 }

@@ -21,6 +21,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
+use automerge::{Automerge, Change};
+use peerlog_core::document::schema::check::check_device_changes;
 use peerlog_core::ids::{CaseId, DeviceId, TeamId, UserId};
 use peerlog_core::model::CaseStatus;
 use rusqlite::Connection;
@@ -28,7 +30,7 @@ use rusqlite::Connection;
 use crate::db::cases::{self, CaseRow};
 use crate::db::identity::{self, DeviceStatus};
 use crate::db::{Db, DbError, access_log, org};
-use crate::sync::ports::{Access, AccessPolicy, Principal, Role};
+use crate::sync::ports::{Access, AccessPolicy, Principal, Role, WriteRefused};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -172,7 +174,7 @@ impl AccessSnapshot {
 #[derive(Debug, Default)]
 struct ReadLog {
     last: HashMap<(DeviceId, CaseId), i64>,
-    pending: Vec<(Principal, CaseId, i64)>,
+    pending: Vec<(Principal, CaseId, i64, access_log::Action)>,
     dropped: u64,
 }
 
@@ -242,7 +244,21 @@ impl CachedAccess {
             return;
         }
         log.last.insert(key, now);
-        log.pending.push((who, doc, now));
+        log.pending.push((who, doc, now, access_log::Action::Read));
+    }
+
+    /// Queues an access-log row for a device write the door check refused (written with the
+    /// reads, by the watch loop).
+    fn note_refused(&self, who: &Principal, doc: CaseId, now: i64) {
+        let Ok(mut log) = self.reads.lock() else {
+            return;
+        };
+        if log.pending.len() >= READ_LOG_CAP {
+            log.dropped += 1;
+            return;
+        }
+        log.pending
+            .push((who.clone(), doc, now, access_log::Action::WriteRefused));
     }
 
     /// Writes queued coordinator reads to the access log (one transaction). Returns how many.
@@ -267,8 +283,8 @@ impl CachedAccess {
         }
         let n = pending.len();
         db.write(|tx| {
-            for (who, doc, at) in &pending {
-                access_log::append(tx, *at, Some(who), doc, access_log::Action::Read)?;
+            for (who, doc, at, action) in &pending {
+                access_log::append(tx, *at, Some(who), doc, *action)?;
             }
             Ok::<_, DbError>(())
         })?;
@@ -293,5 +309,33 @@ impl AccessPolicy for CachedAccess {
             self.note_read(logged, *doc, now);
         }
         access
+    }
+
+    /// Case documents take the case schema's door check; nothing else is writable by a device
+    /// (directories are read-only, and access already said so).
+    fn check_write(
+        &self,
+        who: &Principal,
+        doc: &CaseId,
+        am: &Automerge,
+        changes: &[&Change],
+    ) -> Result<(), WriteRefused> {
+        let verdict = if self.snapshot().is_case(doc) {
+            check_device_changes(am, changes)
+                .map(|_| ())
+                .map_err(|refusal| WriteRefused {
+                    code: refusal.code(),
+                    reason: refusal.to_string(),
+                })
+        } else {
+            Err(WriteRefused {
+                code: "read-only",
+                reason: "this document is written by the relay only".to_owned(),
+            })
+        };
+        if verdict.is_err() {
+            self.note_refused(who, *doc, (self.clock)());
+        }
+        verdict
     }
 }

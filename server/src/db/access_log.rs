@@ -20,6 +20,8 @@ pub enum Action {
     Erase,
     /// A coordinator opened the case's content in the dashboard or through the JSON API.
     Open,
+    /// A device's changes to a case were refused at the door (schema, relay-owned field, quota).
+    WriteRefused,
 }
 
 impl Action {
@@ -29,6 +31,7 @@ impl Action {
             Action::Read => "read",
             Action::Erase => "erase",
             Action::Open => "open",
+            Action::WriteRefused => "sync-write-refused",
         }
     }
 }

@@ -37,6 +37,14 @@ pub struct SyncConfig {
     pub inbound_in_flight: usize,
     /// Most appends in one group commit.
     pub max_commit_batch: usize,
+    /// Check every device change against the case schema before keeping it (the door check).
+    /// Off only in tests and the benchmark's comparison run.
+    pub check_content: bool,
+    /// Most operations one document may hold. A two-year case from the report generator holds
+    /// about 1/100 of the default (BENCHMARKS.md).
+    pub max_doc_ops: u64,
+    /// Bytes of changes one device may send per UTC day.
+    pub max_device_bytes_per_day: u64,
 }
 
 impl Default for SyncConfig {
@@ -60,6 +68,9 @@ impl Default for SyncConfig {
             outbox_capacity: 4096,
             inbound_in_flight: 32,
             max_commit_batch: 4096,
+            check_content: true,
+            max_doc_ops: 2_000_000,
+            max_device_bytes_per_day: 64 * 1024 * 1024,
         }
     }
 }

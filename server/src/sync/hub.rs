@@ -11,6 +11,7 @@
 //! it is acknowledged durable ([`Input::Persisted`]). Every automerge sync message carries our
 //! heads, so this is exactly "no message whose heads include an unpersisted change".
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -21,7 +22,8 @@ use peerlog_core::ids::CaseId;
 use peerlog_core::protocol::{DocUnavailable, Ephemeral, Message, PeerId, SyncMessage};
 
 use super::SyncError;
-use super::ports::{Access, AccessPolicy, DocAppend, Principal};
+use super::ports::{Access, AccessPolicy, DocAppend, Principal, WriteRefused};
+use super::quota::DeviceQuota;
 
 #[cfg(test)]
 mod tests;
@@ -104,7 +106,14 @@ pub(crate) enum Effect {
     /// Send `error` with this text, then close the connection.
     Close {
         conn: ConnId,
-        reason: &'static str,
+        reason: Cow<'static, str>,
+    },
+    /// A device's changes were refused at the door (counted and logged by the runtime; the
+    /// connection gets its own [`Effect::Close`]).
+    Refused {
+        doc: CaseId,
+        who: Arc<Principal>,
+        code: &'static str,
     },
     Load {
         doc: CaseId,
@@ -128,6 +137,13 @@ pub(crate) struct HubConfig {
     pub(crate) actor: ActorId,
     pub(crate) max_loaded_docs: usize,
     pub(crate) compact_after_appends: u32,
+    /// Run the door check ([`AccessPolicy::check_write`]) on devices' changes. Off only in
+    /// tests and the benchmark's comparison run.
+    pub(crate) check_content: bool,
+    /// Most operations one document may hold; a device change beyond it is refused.
+    pub(crate) max_doc_ops: u64,
+    /// Bytes of changes per device per day, shared by all shards.
+    pub(crate) device_quota: Arc<DeviceQuota>,
 }
 
 struct Conn {
@@ -385,9 +401,42 @@ impl Hub {
             // Changes that do not apply: a broken or hostile peer.
             self.effects.push(Effect::Close {
                 conn,
-                reason: "invalid changes in sync message",
+                reason: Cow::Borrowed("invalid changes in sync message"),
             });
             return;
+        }
+        if live.am.get_heads() != before {
+            let verdict = door_check(
+                &self.config,
+                self.access.as_ref(),
+                &c.principal,
+                &doc,
+                &live.am,
+                &before,
+            );
+            if let Err(refused) = verdict {
+                // Nothing of the refused changes was stored or sent: put the copy back as it was.
+                match live.am.fork_at(&before) {
+                    Ok(mut reverted) => {
+                        reverted.set_actor(self.config.actor.clone());
+                        live.am = reverted;
+                    }
+                    Err(_) => tracing::error!(%doc, "could not revert refused changes"),
+                }
+                d.peers.remove(&conn);
+                live.dirty.remove(&conn);
+                c.docs.remove(&doc);
+                self.effects.push(Effect::Refused {
+                    doc,
+                    who: c.principal.clone(),
+                    code: refused.code,
+                });
+                self.effects.push(Effect::Close {
+                    conn,
+                    reason: Cow::Owned(format!("changes refused: {}", refused.reason)),
+                });
+                return;
+            }
         }
         live.dirty.insert(conn);
         if live.am.get_heads() != before {
@@ -574,7 +623,7 @@ impl Hub {
             for conn in conns {
                 self.effects.push(Effect::Close {
                     conn,
-                    reason: "relay storage failed",
+                    reason: Cow::Borrowed("relay storage failed"),
                 });
             }
             return;
@@ -756,4 +805,39 @@ fn queue_append(
         generation: live.generation,
         seq: live.appended,
     });
+}
+
+/// The door check and the quotas for a device's changes, applied to `am` since `before`.
+fn door_check(
+    config: &HubConfig,
+    access: &dyn AccessPolicy,
+    who: &Principal,
+    doc: &CaseId,
+    am: &Automerge,
+    before: &[ChangeHash],
+) -> Result<(), WriteRefused> {
+    let ops = automerge::ReadDoc::stats(am).num_ops;
+    if ops > config.max_doc_ops {
+        return Err(WriteRefused {
+            code: "quota",
+            reason: format!(
+                "the document would hold more than {} operations",
+                config.max_doc_ops
+            ),
+        });
+    }
+    let changes = am.get_changes(before);
+    let bytes: usize = changes.iter().map(|c| c.raw_bytes().len()).sum();
+    if config.check_content {
+        let refs: Vec<&automerge::Change> = changes.iter().collect();
+        access.check_write(who, doc, am, &refs)?;
+    }
+    if !config.device_quota.charge(&who.device, bytes as u64) {
+        return Err(WriteRefused {
+            code: "quota",
+            reason: "this device sent more changes today than the relay accepts in a day"
+                .to_owned(),
+        });
+    }
+    Ok(())
 }

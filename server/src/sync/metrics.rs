@@ -23,6 +23,7 @@ pub(crate) struct Metrics {
     pub(crate) commit_micros_max: AtomicU64,
     pub(crate) load_micros_total: AtomicU64,
     pub(crate) storage_failures: AtomicU64,
+    pub(crate) changes_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -65,6 +66,7 @@ impl Metrics {
             commit_micros_max: self.commit_micros_max.load(Relaxed),
             load_micros_total: self.load_micros_total.load(Relaxed),
             storage_failures: self.storage_failures.load(Relaxed),
+            changes_refused: self.changes_refused.load(Relaxed),
         }
     }
 }
@@ -94,4 +96,6 @@ pub struct SyncMetrics {
     pub commit_micros_max: u64,
     pub load_micros_total: u64,
     pub storage_failures: u64,
+    /// Device change sets refused at the door (schema, relay-owned fields, quotas).
+    pub changes_refused: u64,
 }

@@ -3,7 +3,7 @@
 //!
 //! The engine (`sync/`) and the relay's identity, access and storage code meet only here.
 
-use automerge::ChangeHash;
+use automerge::{Automerge, Change, ChangeHash};
 use peerlog_core::ids::{CaseId, DeviceId, UserId};
 
 /// A relay user's role.
@@ -44,6 +44,26 @@ pub enum Access {
 /// from memory (implementations cache and invalidate). A revoked device gets `None` everywhere.
 pub trait AccessPolicy: Send + Sync + 'static {
     fn access(&self, who: &Principal, doc: &CaseId) -> Access;
+
+    /// The door check: may a device's new `changes`, already applied to the engine's in-memory
+    /// copy `am` of `doc`, be kept? Called before anything of them is stored or sent to anyone;
+    /// on a refusal the engine reverts its copy, tells the device why and closes the connection.
+    fn check_write(
+        &self,
+        who: &Principal,
+        doc: &CaseId,
+        am: &Automerge,
+        changes: &[&Change],
+    ) -> Result<(), WriteRefused>;
+}
+
+/// Why a device's changes were not kept. Names a rule or a schema field, never content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteRefused {
+    /// A short stable code for metrics and logs (`relay-owned`, `too-deep`, `quota`, …).
+    pub code: &'static str,
+    /// The reason sent to the device in the protocol `error` message.
+    pub reason: String,
 }
 
 /// Why the relay's document storage failed. No document content in it.

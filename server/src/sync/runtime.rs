@@ -26,7 +26,7 @@ use super::ports::{AccessPolicy, DocAppend, DocStorage, Principal};
 pub(crate) enum Outbound {
     Message(Message),
     /// Send `error` with this text and close.
-    Close(&'static str),
+    Close(std::borrow::Cow<'static, str>),
 }
 
 /// How a hub reaches one connection.
@@ -217,6 +217,10 @@ impl ShardDriver {
                 self.deliver(conn, Outbound::Message(message));
             }
             Effect::Close { conn, reason } => self.deliver(conn, Outbound::Close(reason)),
+            Effect::Refused { doc, who, code } => {
+                Metrics::inc(&self.metrics.changes_refused);
+                tracing::warn!(%doc, device = %who.device, code, "refused a device's changes");
+            }
             Effect::Load { doc } => {
                 if let Some(reply) = self.me.upgrade() {
                     let _ = self.load_tx.send(LoadJob { doc, reply });

@@ -165,7 +165,7 @@ pub(super) async fn serve(inner: Arc<Inner>, mut socket: WebSocket, principal: P
                         break End::Gone;
                     }
                 }
-                Some(Outbound::Close(reason)) => break End::Refuse(Some(error(&inner, reason, &session, &principal))),
+                Some(Outbound::Close(reason)) => break End::Refuse(Some(error(&inner, &reason, &session, &principal))),
                 None => break End::Gone,
             },
             _ = ping.tick() => {

@@ -6,7 +6,11 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use peerlog_core::ids::CaseId;
 
-use super::ports::{Access, AccessPolicy, DocAppend, DocStorage, Principal, Role, StorageError};
+use automerge::{Automerge, Change, ReadDoc};
+
+use super::ports::{
+    Access, AccessPolicy, DocAppend, DocStorage, Principal, Role, StorageError, WriteRefused,
+};
 
 pub(crate) fn principal(user: &str, role: Role, device: &str) -> Principal {
     Principal {
@@ -24,6 +28,8 @@ pub(crate) fn case(n: u8) -> CaseId {
 #[derive(Debug, Default)]
 pub(crate) struct TableAccess {
     grants: Mutex<HashMap<(String, CaseId), Access>>,
+    /// The door check of these tests: refuse any document that gains this root key.
+    refused_key: Mutex<Option<&'static str>>,
 }
 
 impl TableAccess {
@@ -32,6 +38,10 @@ impl TableAccess {
             .lock()
             .unwrap()
             .insert((who.device.to_string(), doc), access);
+    }
+
+    pub(crate) fn refuse_root_key(&self, key: &'static str) {
+        *self.refused_key.lock().unwrap() = Some(key);
     }
 }
 
@@ -43,6 +53,24 @@ impl AccessPolicy for TableAccess {
             .get(&(who.device.to_string(), *doc))
             .copied()
             .unwrap_or(Access::None)
+    }
+
+    fn check_write(
+        &self,
+        _who: &Principal,
+        _doc: &CaseId,
+        am: &Automerge,
+        _changes: &[&Change],
+    ) -> Result<(), WriteRefused> {
+        match *self.refused_key.lock().unwrap() {
+            Some(key) if am.get(automerge::ROOT, key).ok().flatten().is_some() => {
+                Err(WriteRefused {
+                    code: "test-refusal",
+                    reason: "a key these tests refuse".to_owned(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 }
 

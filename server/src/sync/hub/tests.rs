@@ -33,7 +33,8 @@ struct Sim {
     queue: VecDeque<Input>,
     loads: Vec<CaseId>,
     compactions: Vec<CaseId>,
-    closed: Vec<(ConnId, &'static str)>,
+    closed: Vec<(ConnId, String)>,
+    refused: Vec<&'static str>,
     syncs_sent: usize,
 }
 
@@ -43,6 +44,9 @@ fn hub_config(max_loaded_docs: usize) -> HubConfig {
         actor: ActorId::from([0xee; 16]),
         max_loaded_docs,
         compact_after_appends: 4,
+        check_content: true,
+        max_doc_ops: 10_000,
+        device_quota: Arc::new(DeviceQuota::new(1024 * 1024)),
     }
 }
 
@@ -61,6 +65,7 @@ impl Sim {
             loads: Vec::new(),
             compactions: Vec::new(),
             closed: Vec::new(),
+            refused: Vec::new(),
             syncs_sent: 0,
         }
     }
@@ -183,7 +188,8 @@ impl Sim {
     fn execute(&mut self, effect: Effect) {
         match effect {
             Effect::Send { conn, message } => self.deliver(conn, message),
-            Effect::Close { conn, reason } => self.closed.push((conn, reason)),
+            Effect::Close { conn, reason } => self.closed.push((conn, reason.into_owned())),
+            Effect::Refused { code, .. } => self.refused.push(code),
             Effect::Load { doc } => {
                 self.loads.push(doc);
                 let result = match self.stored.get(&doc) {
@@ -566,7 +572,7 @@ fn a_failed_commit_closes_writers_and_reports_nothing_stored() {
     sim.edit(1, doc, "contact", "lost?");
     sim.run();
     assert_eq!(sim.syncs_sent, before);
-    assert_eq!(sim.closed, vec![(1, "relay storage failed")]);
+    assert_eq!(sim.closed, vec![(1, "relay storage failed".to_owned())]);
     assert_eq!(sim.hub.loaded(), 0, "the undurable state was dropped");
 }
 
@@ -636,4 +642,70 @@ fn many_devices_converge_through_the_hub() {
         assert_eq!(sim.stored_doc(doc).length(ROOT), 1 + 6 * 3);
     }
     assert!(sim.hub.loaded() <= 2);
+}
+
+#[test]
+fn refused_changes_are_neither_stored_nor_sent_and_the_writer_is_told_why() {
+    let mut sim = Sim::new(10);
+    let doc = case(1);
+    sim.seed(doc, "plan");
+    let writer = 1;
+    let reader = 2;
+    sim.connect(writer, Role::Prw, "phone-1");
+    sim.connect(reader, Role::Coordinator, "laptop-1");
+    sim.grant(writer, doc, Access::ReadWrite);
+    sim.grant(reader, doc, Access::Read);
+    sim.open(writer, doc);
+    sim.open(reader, doc);
+    sim.run();
+    sim.access.refuse_root_key("poison");
+
+    sim.edit(writer, doc, "poison", "x");
+    sim.run();
+    assert_eq!(sim.refused, vec!["test-refusal"]);
+    let (closed, reason) = sim.closed.last().cloned().expect("the writer is closed");
+    assert_eq!(closed, writer);
+    assert!(reason.starts_with("changes refused: "), "{reason}");
+    assert!(
+        sim.stored_doc(doc).get(ROOT, "poison").unwrap().is_none(),
+        "not stored"
+    );
+    assert_eq!(sim.value(reader, doc, "poison"), None, "not sent");
+
+    // The document goes on: a later honest write from another device is kept and sent.
+    let other = 3;
+    sim.connect(other, Role::Prw, "tablet-1");
+    sim.grant(other, doc, Access::ReadWrite);
+    sim.open(other, doc);
+    sim.run();
+    sim.edit(other, doc, "title", "plan, week 2");
+    sim.run();
+    assert_eq!(
+        sim.value(reader, doc, "title").as_deref(),
+        Some("plan, week 2")
+    );
+    assert_eq!(sim.value(other, doc, "poison"), None);
+}
+
+#[test]
+fn a_document_over_its_operation_quota_refuses_more() {
+    let mut sim = Sim::new(10);
+    let doc = case(2);
+    sim.seed(doc, "plan");
+    sim.connect(1, Role::Prw, "phone-1");
+    sim.grant(1, doc, Access::ReadWrite);
+    sim.open(1, doc);
+    sim.run();
+    let big = "x".repeat(20_000);
+    let (am, _) = sim.clients.get_mut(&1).unwrap().docs.get_mut(&doc).unwrap();
+    am.transact::<_, _, automerge::AutomergeError>(|tx| {
+        let text = tx.put_object(ROOT, "text", automerge::ObjType::Text)?;
+        tx.splice_text(&text, 0, 0, &big)?;
+        Ok(())
+    })
+    .unwrap();
+    sim.open(1, doc);
+    sim.run();
+    assert_eq!(sim.refused, vec!["quota"]);
+    assert!(sim.stored_doc(doc).get(ROOT, "text").unwrap().is_none());
 }
