@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use automerge::{ActorId, Automerge};
+use automerge::{ActorId, Automerge, ReadDoc};
 use jiff::civil::date;
 use peerlog_core::document::NewContact;
 use peerlog_core::ids::CaseId;
@@ -436,4 +436,57 @@ fn a_stored_case_nested_ten_thousand_deep_is_reported_and_the_relay_still_starts
         .await;
         assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     });
+}
+
+/// Even when a document says otherwise (written here straight to storage, as if the door
+/// check were off), the dashboard's projections take team, PRW and status from the case table.
+#[test]
+fn projections_take_prw_team_and_status_from_the_case_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ola, ingrid) = organisation(&data);
+    let created = json(
+        &data,
+        &[
+            "admin", "case", "open", "--prw", "ola", "--alias", "Fjellrev", "--team", "North",
+        ],
+    );
+    let id: CaseId = created["caseId"].as_str().unwrap().parse().unwrap();
+    let db = Db::open_in(&data).unwrap();
+    let bytes = db.read(|tx| docs::load(tx, &id)).unwrap().unwrap();
+    let mut doc = Automerge::load(&bytes).unwrap();
+    let team = doc
+        .get(automerge::ROOT, "team")
+        .unwrap()
+        .unwrap()
+        .0
+        .into_string()
+        .unwrap();
+    let before = doc.get_heads();
+    let mut tx = doc.transaction();
+    automerge::transaction::Transactable::put(&mut tx, automerge::ROOT, "prw", ingrid.as_str())
+        .unwrap();
+    automerge::transaction::Transactable::put(&mut tx, automerge::ROOT, "status", "closed")
+        .unwrap();
+    automerge::transaction::Transactable::put(&mut tx, automerge::ROOT, "team", "t-elsewhere")
+        .unwrap();
+    tx.commit();
+    db.write(|tx| docs::append_chunk(tx, &id, &doc.save_after(&before)))
+        .unwrap();
+
+    let stored = CaseDoc::load(
+        id,
+        &db.read(|tx| docs::load(tx, &id)).unwrap().unwrap(),
+        ActorId::random(),
+    )
+    .unwrap()
+    .read()
+    .unwrap();
+    assert_eq!(stored.prw.as_str(), ingrid, "the document was rewritten");
+    let projections = peerlog_server::dashboard::projection::Projections::default();
+    let seen = projections.get_many(&db, &[id]).unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].prw.as_str(), ola);
+    assert_eq!(seen[0].team.as_str(), team);
+    assert_eq!(seen[0].status, CaseStatus::Active);
 }

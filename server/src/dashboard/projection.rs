@@ -2,6 +2,11 @@
 //! once, and read again only when its stored version moves (every stored chunk bumps it, see
 //! migration 3). The team overview then costs a version lookup per case plus pure insight
 //! computation, instead of loading every document on every page view.
+//!
+//! Who, where and what state come from the relay's case table, not from the document: a case's
+//! `team`, `prw` and `status` in a projection are the table's (the document's copies are for the
+//! phone's offline display; the door check keeps devices from writing them, and a disagreement
+//! is logged). A document that no longer reads is left out, never served from an older copy.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,6 +16,7 @@ use peerlog_core::CaseDoc;
 use peerlog_core::ids::CaseId;
 use peerlog_core::model::Case;
 
+use crate::db::cases::{self, CaseRow};
 use crate::db::{Db, DbError, docs};
 
 /// Why a projection could not be made.
@@ -42,13 +48,18 @@ impl Projections {
         };
         // Versions and the bytes of stale documents come from one read transaction, so a
         // version always matches the bytes read with it.
-        let (versions, stale) = db.read(|tx| {
+        let (versions, stale, rows) = db.read(|tx| {
             let mut versions = HashMap::with_capacity(ids.len());
             let mut stale = Vec::new();
+            let mut rows = HashMap::with_capacity(ids.len());
             for id in ids {
                 let Some(version) = docs::version(tx, id)? else {
                     continue;
                 };
+                let Some(row) = cases::get(tx, id)? else {
+                    continue;
+                };
+                rows.insert(*id, row);
                 versions.insert(*id, version);
                 if cached.get(id).is_none_or(|(v, _)| *v != version)
                     && let Some(bytes) = docs::load(tx, id)?
@@ -56,8 +67,10 @@ impl Projections {
                     stale.push((*id, version, bytes));
                 }
             }
-            Ok::<_, DbError>((versions, stale))
+            Ok::<_, DbError>((versions, stale, rows))
         })?;
+        let stale_ids: std::collections::HashSet<CaseId> =
+            stale.iter().map(|(id, _, _)| *id).collect();
         let fresh = read_all(stale);
         if !fresh.is_empty() {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -72,10 +85,17 @@ impl Projections {
             .iter()
             .filter(|id| versions.contains_key(id))
             .filter_map(|id| {
-                fresh
-                    .get(id)
-                    .or_else(|| cached.get(id))
-                    .map(|(_, case)| case.clone())
+                let case = match fresh.get(id) {
+                    Some((_, case)) => case,
+                    // Stale and unreadable now: not the older copy.
+                    None if stale_ids.contains(id) => return None,
+                    None => &cached.get(id)?.1,
+                };
+                Some(as_the_table_says(
+                    case,
+                    rows.get(id)?,
+                    fresh.contains_key(id),
+                ))
             })
             .collect())
     }
@@ -88,6 +108,26 @@ impl Projections {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The projection with the case table's team, PRW and status; `log` a disagreement (once, when
+/// the document was read).
+fn as_the_table_says(case: &Arc<Case>, row: &CaseRow, log: bool) -> Arc<Case> {
+    if case.team == row.team && case.prw == row.prw && case.status == row.status {
+        return case.clone();
+    }
+    if log {
+        tracing::warn!(
+            case = %row.id,
+            "a case document's team, PRW or status disagrees with the case table; the table counts"
+        );
+    }
+    Arc::new(Case {
+        team: row.team.clone(),
+        prw: row.prw.clone(),
+        status: row.status,
+        ..(**case).clone()
+    })
 }
 
 /// Documents read per thread before a second thread is worth starting.
