@@ -35,9 +35,16 @@ pub enum ClientError {
     BadSyncMessage,
     #[error("the relay reported an error and closes the connection")]
     RelayError,
+    /// The relay's door check refused this device's changes (the reason names a rule or a
+    /// schema field, never content). They stay in the store, unconfirmed; retrying will not help.
+    #[error("the relay refused this device's changes: {reason}")]
+    ChangesRefused { reason: String },
     #[error(transparent)]
     Local(#[from] LocalError),
 }
+
+/// How the relay's `error` message starts when its door check refused this device's changes.
+pub const CHANGES_REFUSED: &str = "changes refused: ";
 
 /// Something the app may want to react to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,7 +220,14 @@ impl SyncClient {
                 out.events
                     .push(ClientEvent::Unavailable { case: document_id });
             }
-            Message::Error(_) => return Err(ClientError::RelayError),
+            Message::Error(e) => {
+                return Err(match e.message.strip_prefix(CHANGES_REFUSED) {
+                    Some(reason) => ClientError::ChangesRefused {
+                        reason: reason.chars().take(200).collect(),
+                    },
+                    None => ClientError::RelayError,
+                });
+            }
             // Relayed presence, heads gossip and advisory messages mean nothing to this client.
             Message::Ephemeral(_)
             | Message::RemoteSubscriptionChange(_)

@@ -194,6 +194,10 @@ impl From<NetError> for ApiError {
             | NetError::BadFrame => network(&e),
             NetError::Client(client) => match client {
                 peerlog_core::client::ClientError::Local(local) => local.into(),
+                // This library only writes what the relay accepts: a refusal is a bug to report.
+                refused @ peerlog_core::client::ClientError::ChangesRefused { .. } => {
+                    internal(&refused)
+                }
                 other => network(&other),
             },
             NetError::Local(local) => local.into(),

@@ -428,6 +428,31 @@ fn protocol_violations_by_the_relay_are_errors() {
         Err(ClientError::BadSyncMessage)
     ));
     assert!(phone.cases.case_ids().is_empty());
+
+    let error = |text: &str| Message::Error(relay_error(text, &relay, &phone.peer));
+    assert!(matches!(
+        phone
+            .client
+            .handle(error("too many messages"), &mut phone.cases),
+        Err(ClientError::RelayError)
+    ));
+    match phone.client.handle(
+        error("changes refused: `prw` is written by the relay only"),
+        &mut phone.cases,
+    ) {
+        Err(ClientError::ChangesRefused { reason }) => {
+            assert_eq!(reason, "`prw` is written by the relay only");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn relay_error(text: &str, relay: &PeerId, me: &PeerId) -> crate::protocol::ErrorMessage {
+    crate::protocol::ErrorMessage {
+        message: text.to_owned(),
+        sender_id: Some(relay.clone()),
+        target_id: Some(me.clone()),
+    }
 }
 
 #[test]
