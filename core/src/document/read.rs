@@ -309,16 +309,19 @@ fn scalar<'a>(map: &'a Map, key: &str) -> Option<&'a ScalarValue> {
     as_scalar(map.get(key)?)
 }
 
+/// An atomic string, or Automerge Text where another client wrote one (the stock JavaScript
+/// client writes every string as Text by default).
 fn string(map: &Map, key: &str) -> Option<String> {
-    match scalar(map, key)? {
-        ScalarValue::Str(s) => Some(s.to_string()),
-        _ => None,
-    }
+    string_value(map.get(key)?)
 }
 
 /// Mergeable text, or an atomic string where an older writer stored one.
 fn text(map: &Map, key: &str) -> Option<String> {
-    match map.get(key)? {
+    string_value(map.get(key)?)
+}
+
+fn string_value(value: &HValue) -> Option<String> {
+    match value {
         HValue::Text(t) => Some(t.to_string()),
         HValue::Scalar(ScalarValue::Str(s)) => Some(s.to_string()),
         _ => None,
@@ -344,12 +347,7 @@ fn list<'a>(map: &'a Map, key: &str) -> impl Iterator<Item = &'a HValue> {
 }
 
 fn strings(map: &Map, key: &str) -> Vec<String> {
-    list(map, key)
-        .filter_map(|v| match as_scalar(v)? {
-            ScalarValue::Str(s) => Some(s.to_string()),
-            _ => None,
-        })
-        .collect()
+    list(map, key).filter_map(string_value).collect()
 }
 
 /// A list of category codes; an unknown code makes the whole entry unreadable rather than

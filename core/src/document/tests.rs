@@ -713,3 +713,39 @@ fn a_document_nested_ten_thousand_deep_is_refused_without_recursing() {
         .expect("the reader must not overflow its stack");
     assert!(matches!(read, Err(DocumentError::TooDeep)), "{read:?}");
 }
+
+#[test]
+fn a_contact_written_with_text_strings_by_the_stock_javascript_client_reads() {
+    let mut rng = rng();
+    let mut doc = sample_case(&mut rng);
+    let mut tx = doc.automerge_mut().transaction();
+    let contacts = tx.get(automerge::ROOT, "contacts").unwrap().unwrap().1;
+    let c = tx
+        .put_object(&contacts, "c0ffee00c0ffee00", automerge::ObjType::Map)
+        .unwrap();
+    let text = |tx: &mut automerge::transaction::Transaction<'_>, obj, key: &str, value: &str| {
+        let t = tx.put_object(obj, key, automerge::ObjType::Text).unwrap();
+        tx.splice_text(&t, 0, 0, value).unwrap();
+    };
+    tx.put(&c, "at", NOW - 3_600_000).unwrap();
+    tx.put(&c, "tzOffsetMin", 60).unwrap();
+    tx.put(&c, "minutes", 30).unwrap();
+    text(&mut tx, &c, "mode", "meeting");
+    text(&mut tx, &c, "initiatedBy", "prw");
+    text(&mut tx, &c, "note", "Coffee");
+    text(&mut tx, &c, "loggedBy", "js-phone");
+    let topics = tx
+        .put_object(&c, "topics", automerge::ObjType::List)
+        .unwrap();
+    let item = tx
+        .insert_object(&topics, 0, automerge::ObjType::Text)
+        .unwrap();
+    tx.splice_text(&item, 0, 0, "housing").unwrap();
+    tx.commit();
+    let case = doc.read().unwrap();
+    assert_eq!(case.unreadable_entries, 0);
+    let contact = case.contacts.values().next().expect("the contact reads");
+    assert_eq!(contact.mode, ContactMode::Meeting);
+    assert_eq!(contact.topics, vec![LifeArea::Housing]);
+    assert_eq!(contact.note, "Coffee");
+}

@@ -7,7 +7,7 @@
 //!
 //! What a device may do:
 //! - write inside `contacts`, `plan` and `boundaries`, with the types [`ROOT`] gives each field
-//!   (a text field takes Automerge Text or a plain string alike: stock clients write Text by
+//!   (a string field takes Automerge Text or a plain string alike: stock clients write Text by
 //!   default); fields a newer app version added are accepted inside known entries as scalars;
 //! - never write `schema`, `caseId`, `team`, `prw`, `status`, `startedOn`, `plannedEnd`,
 //!   `closedReason` or `serviceUser` (the relay's own records), nor replace or remove the maps that
@@ -97,8 +97,10 @@ pub enum Shape {
     },
     /// A list whose items have the inner shape.
     List(&'static str, &'static Shape),
-    /// Automerge Text or a plain string.
+    /// Automerge Text or a plain string: text two people may edit (goal texts, the use-plan).
     Text(&'static str),
+    /// A plain string one person writes (codes, dates, notes); Automerge Text is accepted as
+    /// well, because the stock JavaScript client writes every string as Text by default.
     Str(&'static str),
     /// An integer (int, uint or a whole float, as JavaScript writes numbers).
     Int(&'static str),
@@ -351,7 +353,7 @@ fn check_op(place: Place, key: &Key, action: &OpType) -> Result<Option<Place>, R
             inner
         }
         (Shape::List(_, inner), Key::Seq(_)) => inner,
-        (Shape::Text(name), Key::Seq(_)) => {
+        (Shape::Text(name) | Shape::Str(name), Key::Seq(_)) => {
             return match action {
                 OpType::Put(ScalarValue::Str(_))
                 | OpType::Delete
@@ -371,7 +373,7 @@ fn check_op(place: Place, key: &Key, action: &OpType) -> Result<Option<Place>, R
                 (target, kind),
                 (Shape::Record(..) | Shape::Entries { .. }, ObjType::Map)
                     | (Shape::List(..), ObjType::List)
-                    | (Shape::Text(_), ObjType::Text)
+                    | (Shape::Text(_) | Shape::Str(_), ObjType::Text)
             );
             if !fits {
                 return Err(Refusal::WrongType(name_of(target)));
