@@ -13,6 +13,7 @@ use peerlog_core::ids::CaseId;
 use peerlog_core::protocol::Message;
 use peerlog_server::sync::SyncConfig;
 use peerlog_server::sync::ports::{Access, Role};
+use peerlog_tests::device::{LiveRelay, TestDevice, wall_ms};
 use peerlog_tests::relay_harness::{Relay, principal};
 
 fn interop_dir() -> PathBuf {
@@ -42,7 +43,7 @@ fn node_project() -> Option<PathBuf> {
 }
 
 /// Runs one client action; returns its JSON line.
-async fn run_client(dir: &Path, args: serde_json_lite::Obj) -> String {
+async fn run_client(dir: &Path, args: Obj) -> String {
     let child = tokio::process::Command::new("node")
         .arg("client.mjs")
         .arg(args.render())
@@ -67,37 +68,25 @@ async fn run_client(dir: &Path, args: serde_json_lite::Obj) -> String {
     stdout
 }
 
-/// Just enough JSON writing for the client's argument (no serde in this crate).
-mod serde_json_lite {
-    pub(crate) struct Obj(Vec<(&'static str, String)>);
+/// The client's JSON argument, built field by field.
+struct Obj(serde_json::Map<String, serde_json::Value>);
 
-    impl Obj {
-        pub(crate) fn new() -> Self {
-            Self(Vec::new())
-        }
-        pub(crate) fn s(mut self, k: &'static str, v: &str) -> Self {
-            let escaped: String = v
-                .chars()
-                .flat_map(|c| match c {
-                    '"' => vec!['\\', '"'],
-                    '\\' => vec!['\\', '\\'],
-                    c => vec![c],
-                })
-                .collect();
-            self.0.push((k, format!("\"{escaped}\"")));
-            self
-        }
-        pub(crate) fn n(mut self, k: &'static str, v: u64) -> Self {
-            self.0.push((k, v.to_string()));
-            self
-        }
-        pub(crate) fn render(&self) -> String {
-            let fields: Vec<String> = self.0.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-            format!("{{{}}}", fields.join(","))
-        }
+impl Obj {
+    fn new() -> Self {
+        Self(serde_json::Map::new())
+    }
+    fn s(mut self, k: &str, v: &str) -> Self {
+        self.0.insert(k.to_owned(), v.into());
+        self
+    }
+    fn n(mut self, k: &str, v: u64) -> Self {
+        self.0.insert(k.to_owned(), v.into());
+        self
+    }
+    fn render(&self) -> String {
+        serde_json::Value::Object(self.0.clone()).to_string()
     }
 }
-use serde_json_lite::Obj;
 
 fn outcome(json: &str) -> &str {
     let at = json.find("\"outcome\":\"").expect("an outcome") + 11;
@@ -276,4 +265,87 @@ async fn frames_of_the_current_js_client_decode() {
     for ty in ["join", "sync", "request", "ephemeral"] {
         assert!(types.iter().any(|t| t == ty), "no {ty} frame captured");
     }
+}
+
+/// The stock client as a PRW's phone against the real relay (door check on): a contact written
+/// the JavaScript way (every string as Automerge Text) is kept, read by the relay as the case
+/// schema says, and an attempt to rewrite the case's PRW is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_relay_keeps_a_stock_clients_contact_and_refuses_its_rewrite_of_the_prw() {
+    let Some(dir) = node_project() else { return };
+    let relay = LiveRelay::start().await;
+    let devices = tempfile::tempdir().unwrap();
+    relay.admin(&["team", "add", "North"]).await;
+    relay
+        .admin(&["user", "add", "ola", "--role", "prw", "--team", "North"])
+        .await;
+    let case: CaseId = relay
+        .admin(&[
+            "case", "open", "--prw", "ola", "--alias", "Fjellrev", "--team", "North",
+        ])
+        .await["caseId"]
+        .as_str()
+        .expect("case id")
+        .parse()
+        .expect("case id parses");
+    let mut phone = TestDevice::enrol(&relay, devices.path(), "ola", "ola-js", 3).await;
+    let token = phone
+        .syncer
+        .token(phone.cases.store(), wall_ms())
+        .await
+        .expect("token");
+    let storage_id = relay
+        .state
+        .db
+        .write(|tx| {
+            peerlog_server::db::org::storage_id(tx, peerlog_server::sync::random_storage_id)
+        })
+        .expect("storage id");
+    let base = Obj::new()
+        .s("url", &format!("ws://{}/sync?token={token}", relay.addr))
+        .s("peerId", &format!("device-{}", phone.enrolment().device_id))
+        .s("storageId", &storage_id)
+        .s("docId", &case.to_string())
+        .s("contactId", "c0ffee00c0ffee00");
+
+    let out = run_client(
+        &dir,
+        Obj(base.0.clone())
+            .s("action", "log-contact")
+            .s("note", "Coffee; worried about the flat viewing."),
+    )
+    .await;
+    assert_eq!(outcome(&out), "synced", "{out}");
+    let stored = peerlog_core::CaseDoc::from_automerge(case, relay.doc(&case).expect("stored"))
+        .expect("a case")
+        .read()
+        .expect("reads");
+    let contact = stored
+        .contacts
+        .values()
+        .next()
+        .expect("the JS client's contact is kept and reads");
+    assert_eq!(contact.note, "Coffee; worried about the flat viewing.");
+    assert_eq!(contact.minutes, 30);
+
+    let refused_before = relay.state.engine.metrics().changes_refused;
+    let out = run_client(
+        &dir,
+        Obj(base.0.clone())
+            .s("action", "write-prw")
+            .n("timeoutMs", 8000),
+    )
+    .await;
+    assert_eq!(outcome(&out), "refused-changes", "{out}");
+    assert!(out.contains("relay only"), "{out}");
+    assert_eq!(
+        relay.state.engine.metrics().changes_refused,
+        refused_before + 1
+    );
+    let after = peerlog_core::CaseDoc::from_automerge(case, relay.doc(&case).unwrap())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(after.prw, stored.prw, "the PRW stays as the relay set it");
+    relay.stop().await;
 }
