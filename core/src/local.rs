@@ -47,6 +47,9 @@ pub enum LocalError {
     UnknownCase,
     #[error("the device has not synced for too long; sync to unlock")]
     Locked,
+    /// The user may read this case but not change it (the relay would never accept the edit).
+    #[error("this case is read-only for this user")]
+    ReadOnly,
     #[error("the stored actor id is damaged")]
     BadActor,
     #[error("the directory document is damaged")]
@@ -241,6 +244,18 @@ impl<S: Store> LocalCases<S> {
     ) -> Result<T, LocalError> {
         if self.locked {
             return Err(LocalError::Locked);
+        }
+        if !self.cases.contains_key(case) {
+            return Err(LocalError::UnknownCase);
+        }
+        // A case the user may only read (a coordinator's team case): an edit could never sync.
+        if let Some(directory) = self.directory()
+            && directory
+                .cases
+                .get(case)
+                .is_some_and(|entry| entry.access == directory::CaseAccess::Read)
+        {
+            return Err(LocalError::ReadOnly);
         }
         let doc = self.cases.get_mut(case).ok_or(LocalError::UnknownCase)?;
         let before = doc.heads();

@@ -35,6 +35,10 @@ pub enum ApiError {
     /// stays closed until `sync_now` succeeds.
     #[error("locked until the next successful sync")]
     Locked,
+    /// The user may only read this case (a coordinator's team case): nothing was changed, and
+    /// nothing is pending.
+    #[error("this case is read-only for this user")]
+    ReadOnly,
     /// The relay could not be reached or the connection failed: keep the edits (they are
     /// saved) and retry later.
     #[error("network: {reason}")]
@@ -153,6 +157,7 @@ impl From<LocalError> for ApiError {
         match e {
             LocalError::UnknownCase => not_found("case"),
             LocalError::Locked => ApiError::Locked,
+            LocalError::ReadOnly => ApiError::ReadOnly,
             LocalError::BadActor | LocalError::BadDirectory => storage(&e),
             LocalError::Load(d) => storage(&d),
             // Every call of this library writes what the relay accepts: a refusal is a bug.

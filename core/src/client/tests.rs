@@ -570,3 +570,31 @@ fn a_phone_that_stops_syncing_locks_then_must_wipe() {
         LockState::MustWipe
     );
 }
+
+#[test]
+fn a_case_the_user_may_only_read_refuses_edits_on_the_device() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let mut relay = SimRelay::new();
+    let mut laptop = Device::new("coordinator-laptop", &mut rng);
+    let team_case = sample_case(&mut rng);
+    relay.add_case(&team_case, &[&laptop.peer]);
+    let directory_id = CaseId::random(&mut rng);
+    relay.publish_directory(
+        directory_id,
+        &laptop.peer,
+        &[(team_case.id(), "active", "read")],
+    );
+    laptop.cases.set_directory_id(directory_id).unwrap();
+    assert!(session(&mut laptop, &mut relay, None));
+    assert!(laptop.cases.doc(&team_case.id()).is_some());
+    let heads = laptop.cases.doc(&team_case.id()).unwrap().heads();
+
+    let refused = laptop
+        .cases
+        .edit(&team_case.id(), NOW, &mut rng, |doc, ctx| {
+            doc.log_contact(ctx, &sample_contact(NOW - 60_000))
+        });
+    assert!(matches!(refused, Err(LocalError::ReadOnly)), "{refused:?}");
+    assert_eq!(laptop.cases.pending_count().unwrap(), 0);
+    assert_eq!(laptop.cases.doc(&team_case.id()).unwrap().heads(), heads);
+}
