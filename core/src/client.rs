@@ -304,7 +304,8 @@ impl SyncClient {
             }
         }
         for case in directory.cases.keys() {
-            if cases.doc(case).is_none() && self.wanted.insert(*case) {
+            if cases.doc(case).is_none() && !cases.is_quarantined(case) && self.wanted.insert(*case)
+            {
                 self.offer(*case, cases, out)?;
             }
         }

@@ -75,6 +75,9 @@ pub struct LocalCases<S: Store> {
     cases: BTreeMap<CaseId, CaseDoc>,
     /// Changes stored since each case's last snapshot.
     uncompacted: BTreeMap<CaseId, usize>,
+    /// Cases whose stored data did not load (see [`LocalCases::quarantined`]).
+    quarantined: BTreeSet<CaseId>,
+    compaction_failures: u64,
     /// The user's directory document (read-only, written by the relay), once known.
     directory: Option<(CaseId, Automerge)>,
     locked: bool,
@@ -95,14 +98,32 @@ impl<S: Store> LocalCases<S> {
         };
         let mut cases = BTreeMap::new();
         let mut uncompacted = BTreeMap::new();
+        let mut quarantined = BTreeSet::new();
         for id in store.case_ids()? {
-            let Some(stored) = store.load_case(&id)? else {
-                continue;
-            };
-            let doc = CaseDoc::load(id, &stored.concatenated(), actor.clone())
-                .map_err(LocalError::Load)?;
-            uncompacted.insert(id, stored.changes.len());
-            cases.insert(id, doc);
+            // One damaged case must not close the whole store (and a wipe would lose every other
+            // case's unsynced edits): it is set aside, its stored bytes untouched.
+            let loaded = store
+                .load_case(&id)
+                .map_err(LocalError::from)
+                .and_then(|stored| {
+                    let Some(stored) = stored else {
+                        return Ok(None);
+                    };
+                    let doc = CaseDoc::load(id, &stored.concatenated(), actor.clone())
+                        .map_err(LocalError::Load)?;
+                    Ok(Some((doc, stored.changes.len())))
+                });
+            match loaded {
+                Ok(Some((doc, changes))) => {
+                    uncompacted.insert(id, changes);
+                    cases.insert(id, doc);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(case = %id, error = %e, "a stored case does not load; set aside");
+                    quarantined.insert(id);
+                }
+            }
         }
         let directory = match store.get_secret(DIRECTORY_ID_SECRET)? {
             Some(id) => {
@@ -124,9 +145,27 @@ impl<S: Store> LocalCases<S> {
             actor,
             cases,
             uncompacted,
+            quarantined,
+            compaction_failures: 0,
             directory,
             locked: false,
         })
+    }
+
+    /// Cases whose stored data did not load when the store was opened: set aside (never synced
+    /// or shown, their bytes kept), so that every other case works. The app tells the user.
+    pub fn quarantined(&self) -> Vec<CaseId> {
+        self.quarantined.iter().copied().collect()
+    }
+
+    pub fn is_quarantined(&self, case: &CaseId) -> bool {
+        self.quarantined.contains(case)
+    }
+
+    /// Compactions that failed since the store was opened (each is retried after the next edit;
+    /// the edits themselves were saved).
+    pub fn compaction_failures(&self) -> u64 {
+        self.compaction_failures
     }
 
     /// Sets the id of this user's directory document (given at enrolment).
@@ -264,18 +303,22 @@ impl<S: Store> LocalCases<S> {
             device: &self.device,
             rng,
         };
-        let result = op(doc, &mut ctx)?;
+        let result = match op(doc, &mut ctx) {
+            Ok(result) => result,
+            Err(e) => {
+                // An earlier operation of the closure may have written: undo it with the rest.
+                if doc.heads() != before {
+                    revert(doc, *case, &before, &self.actor)?;
+                }
+                return Err(e.into());
+            }
+        };
         // The relay's door check, run here first: an honest app never holds a change the relay
         // would refuse (it would stay pending for ever).
         let changes = doc.automerge().get_changes(&before);
         let refs: Vec<&automerge::Change> = changes.iter().collect();
         if let Err(refusal) = check_device_changes(doc.automerge(), &refs) {
-            let reverted = doc
-                .automerge()
-                .fork_at(&before)
-                .map_err(DocumentError::from)?
-                .with_actor(self.actor.clone());
-            *doc = CaseDoc::from_automerge(*case, reverted)?;
+            revert(doc, *case, &before, &self.actor)?;
             return Err(LocalError::Refused(refusal));
         }
         let (bytes, hashes) = doc.changes_since(&before);
@@ -359,6 +402,10 @@ impl<S: Store> LocalCases<S> {
         case: &CaseId,
         merge: impl FnOnce(&mut CaseDoc) -> Result<(), DocumentError>,
     ) -> Result<usize, LocalError> {
+        // Set aside: nothing is merged into a case whose stored data does not load.
+        if self.quarantined.contains(case) {
+            return Ok(0);
+        }
         let actor = self.actor.clone();
         let doc = self
             .cases
@@ -454,8 +501,13 @@ impl<S: Store> LocalCases<S> {
         }
         let count = self.uncompacted.entry(*case).or_insert(0);
         *count += 1;
-        if *count >= COMPACT_AFTER_CHANGES {
-            self.compact(case)?;
+        // The edit is durable now: a compaction that fails is logged and retried after the next
+        // edit, never reported as a failed edit (an app would log the contact twice).
+        if *count >= COMPACT_AFTER_CHANGES
+            && let Err(e) = self.compact(case)
+        {
+            self.compaction_failures += 1;
+            tracing::warn!(case = %case, error = %e, "compaction failed; retried after the next edit");
         }
         Ok(())
     }
@@ -474,6 +526,22 @@ impl<S: Store> LocalCases<S> {
         }
         Ok(())
     }
+}
+
+/// Puts `doc` back to `before` (changes made in memory, none of them stored yet).
+fn revert(
+    doc: &mut CaseDoc,
+    case: CaseId,
+    before: &[ChangeHash],
+    actor: &ActorId,
+) -> Result<(), LocalError> {
+    let reverted = doc
+        .automerge()
+        .fork_at(before)
+        .map_err(DocumentError::from)?
+        .with_actor(actor.clone());
+    *doc = CaseDoc::from_automerge(case, reverted)?;
+    Ok(())
 }
 
 #[cfg(test)]

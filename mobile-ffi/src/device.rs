@@ -542,6 +542,20 @@ impl Peerlog {
         Ok(state.device()?.cases.pending_count()?)
     }
 
+    /// Cases whose stored data was damaged and could not be opened: set aside (not shown, not
+    /// synced, their bytes kept) so that every other case works. Tell the user and the
+    /// organisation; the relay still holds everything it had confirmed.
+    pub fn quarantined_cases(&self) -> Result<Vec<String>, ApiError> {
+        let mut state = self.lock();
+        Ok(state
+            .device()?
+            .cases
+            .quarantined()
+            .iter()
+            .map(ToString::to_string)
+            .collect())
+    }
+
     /// When the last sync succeeded (Unix milliseconds), if ever.
     pub fn last_sync_at(&self) -> Result<Option<i64>, ApiError> {
         let mut state = self.lock();

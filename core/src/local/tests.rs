@@ -13,6 +13,8 @@ use crate::store::{MemoryStore, StoredCase};
 struct FlakyStore {
     inner: MemoryStore,
     fail_writes: bool,
+    /// Fail only compactions (a snapshot needs room for the whole case at once).
+    fail_snapshots: bool,
 }
 
 fn disk_full() -> StoreError {
@@ -41,6 +43,9 @@ impl Store for FlakyStore {
         self.inner.append_changes(case, changes, local)
     }
     fn replace_with_snapshot(&mut self, case: &CaseId, snapshot: &[u8]) -> Result<(), StoreError> {
+        if self.fail_writes || self.fail_snapshots {
+            return Err(disk_full());
+        }
         self.inner.replace_with_snapshot(case, snapshot)
     }
     fn delete_case(&mut self, case: &CaseId) -> Result<(), StoreError> {
@@ -253,4 +258,91 @@ fn an_edit_the_relay_would_refuse_is_refused_here_and_leaves_nothing_pending() {
     );
     assert_eq!(cases.pending_count().unwrap(), pending, "nothing pending");
     assert!(cases.doc(&id).unwrap().read().is_ok());
+}
+
+#[test]
+fn an_edit_whose_compaction_fails_is_saved_and_reported_saved() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let (mut cases, relay) = setup(FlakyStore::default(), &mut rng);
+    let case = relay.id();
+    cases.store.fail_snapshots = true;
+    let mut ids = Vec::new();
+    for _ in 0..(COMPACT_AFTER_CHANGES + 3) {
+        ids.push(log(&mut cases, &case, &mut rng).expect("saved means saved"));
+    }
+    assert!(
+        cases.compaction_failures() >= 4,
+        "every try failed and was counted"
+    );
+    assert_eq!(
+        cases.read(&case).unwrap().contacts.len(),
+        ids.len(),
+        "no duplicates"
+    );
+    assert_eq!(cases.pending_count().unwrap(), ids.len() as u64);
+
+    // Compaction succeeds on a later edit; nothing was lost or written twice.
+    cases.store.fail_snapshots = false;
+    ids.push(log(&mut cases, &case, &mut rng).unwrap());
+    let stored = cases.store().load_case(&case).unwrap().unwrap();
+    assert!(stored.snapshot.is_some());
+    let reopened =
+        LocalCases::open(cases.into_store(), "phone".parse().unwrap(), &mut rng).unwrap();
+    let contacts = reopened.read(&case).unwrap().contacts;
+    assert_eq!(contacts.len(), ids.len());
+    assert!(ids.iter().all(|id| contacts.contains_key(id)));
+}
+
+#[test]
+fn one_damaged_case_is_set_aside_and_every_other_case_opens() {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let (mut cases, relay) = setup(MemoryStore::default(), &mut rng);
+    let good = relay.id();
+    let kept = log(&mut cases, &good, &mut rng).unwrap();
+    let damaged = sample_case(&mut rng);
+    cases.receive(&damaged.id(), &damaged.save()).unwrap();
+    let mut store = cases.into_store();
+    store
+        .append_changes(&damaged.id(), b"not an automerge chunk", &[])
+        .unwrap();
+
+    let reopened = LocalCases::open(store, "phone".parse().unwrap(), &mut rng).expect("opens");
+    assert_eq!(reopened.quarantined(), vec![damaged.id()]);
+    assert_eq!(reopened.case_ids(), vec![good]);
+    assert!(reopened.read(&good).unwrap().contacts.contains_key(&kept));
+    assert_eq!(
+        reopened.pending_count().unwrap(),
+        1,
+        "the good case's edit is still pending"
+    );
+    assert!(
+        reopened.store().load_case(&damaged.id()).unwrap().is_some(),
+        "the damaged case's bytes are kept"
+    );
+}
+
+#[test]
+fn an_operation_that_fails_after_an_earlier_one_wrote_leaves_nothing_behind() {
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let (mut cases, relay) = setup(MemoryStore::default(), &mut rng);
+    let case = relay.id();
+    let before = cases.doc(&case).unwrap().heads();
+    let failed = cases.edit(
+        &case,
+        NOW,
+        &mut rng,
+        |doc: &mut CaseDoc, ctx: &mut EditCtx<'_>| {
+            doc.log_contact(ctx, &sample_contact(NOW))?;
+            doc.log_contact(ctx, &sample_contact(NOW + 400 * 24 * 3_600_000))
+        },
+    );
+    assert!(matches!(failed, Err(LocalError::Edit(_))), "{failed:?}");
+    assert_eq!(
+        cases.doc(&case).unwrap().heads(),
+        before,
+        "the first contact is undone too"
+    );
+    assert_eq!(cases.pending_count().unwrap(), 0);
+    log(&mut cases, &case, &mut rng).unwrap();
+    assert_eq!(cases.read(&case).unwrap().contacts.len(), 1);
 }

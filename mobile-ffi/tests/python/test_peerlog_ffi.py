@@ -197,6 +197,7 @@ def enrols_and_receives_the_case():
     cases = sync_until_cases(phone, 1)
     check(cases[0].case_id == CASE and cases[0].alias == ALIAS, f"{cases[0]}")
     check(phone.last_sync_at() is not None, "a successful sync is recorded")
+    check(phone.quarantined_cases() == [], "no case set aside")
 
 
 @step
