@@ -88,7 +88,7 @@ fn setup() -> Setup {
 }
 
 async fn overview(state: &AppState) -> usize {
-    let app = peerlog_server::app::app(state.clone());
+    let app = peerlog_server::web::router::app(state.clone());
     let response = app
         .oneshot(
             Request::get("/overview")

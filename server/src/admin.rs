@@ -22,7 +22,7 @@ use crate::clock::now_ms;
 use crate::datadir::{self, DataDirError};
 use crate::db::{Db, DbError};
 use crate::maintenance::MaintenanceError;
-use crate::metrics::Metrics;
+use crate::web::metrics::Metrics;
 use crate::serve::ServeError;
 
 mod cases;

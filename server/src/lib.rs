@@ -9,7 +9,6 @@
 //! the sync engine in `sync`).
 
 pub mod admin;
-pub mod app;
 pub mod auth;
 pub mod cases;
 pub mod cli;
@@ -19,13 +18,10 @@ pub mod dashboard;
 pub mod datadir;
 pub mod db;
 pub mod demo;
-pub mod error;
-pub mod headers;
 pub mod ids;
 pub mod maintenance;
-pub mod metrics;
 pub mod seed;
 pub mod serve;
 pub mod state;
 pub mod sync;
-pub mod tls;
+pub mod web;

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::app;
 use crate::auth::secrets;
 use crate::cases::access::CachedAccess;
 use crate::cases::engine::CaseEngine;
@@ -20,11 +19,12 @@ use crate::config::Config;
 use crate::datadir::{self, DataDirError, DirLock};
 use crate::db::{Db, DbError, identity, org};
 use crate::demo::{self, DemoError, DemoSummary};
-use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::sync::ports::{DocStorage, Role};
 use crate::sync::{SyncConfig, SyncService, random_storage_id};
-use crate::tls;
+use crate::web::metrics::Metrics;
+use crate::web::router;
+use crate::web::tls;
 
 /// How long the first admin set-up code stays valid.
 const SETUP_CODE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -182,15 +182,15 @@ impl Relay {
         crate::dashboard::projection::warm_up(&self.state);
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "relay listening");
-        let router = app::app(self.state.clone());
+        let app = router::app(self.state.clone());
         let result = match (&self.state.config.tls_cert, &self.state.config.tls_key) {
             (Some(cert), Some(key)) => match tls::server_config(cert, key) {
-                Ok(tls) => app::run_tls(listener, router, tls, shutdown)
+                Ok(tls) => router::run_tls(listener, app, tls, shutdown)
                     .await
                     .map_err(ServeError::Serve),
                 Err(e) => Err(ServeError::Tls(e)),
             },
-            _ => app::run(listener, router, shutdown)
+            _ => router::run(listener, app, shutdown)
                 .await
                 .map_err(ServeError::Serve),
         };

@@ -7,7 +7,7 @@ use crate::cases::access::CachedAccess;
 use crate::cases::engine::CaseEngine;
 use crate::config::Config;
 use crate::db::Db;
-use crate::metrics::Metrics;
+use crate::web::metrics::Metrics;
 
 /// Shared relay state (cheap to clone).
 #[derive(Clone)]

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use super::service;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Principal;
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::ClientIp;
 use super::service;
 use crate::db::identity::role_code;
-use crate::error::{ApiJson, AppError};
+use crate::web::error::{ApiJson, AppError};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]

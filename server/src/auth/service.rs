@@ -10,8 +10,8 @@ use super::crypto;
 use super::secrets;
 use crate::clock::now_ms;
 use crate::db::identity::{self, DeviceStatus};
-use crate::error::AppError;
-use crate::metrics::AuthFailure;
+use crate::web::error::AppError;
+use crate::web::metrics::AuthFailure;
 use crate::state::AppState;
 use crate::sync::ports::{Principal, Role};
 

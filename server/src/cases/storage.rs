@@ -9,7 +9,7 @@ use peerlog_core::ids::CaseId;
 
 use crate::clock::now_ms;
 use crate::db::{Db, DbError, access_log, docs};
-use crate::metrics::Metrics;
+use crate::web::metrics::Metrics;
 use crate::sync::ports::{DocAppend, DocStorage, StorageError};
 
 /// Document storage in the relay database.

@@ -19,7 +19,7 @@ use crate::cases::engine::{CaseEngine, DocEdit, EditRefused, EngineError};
 use crate::clock::now_ms;
 use crate::db::outbox::{self, DocOp};
 use crate::db::{Db, DbError, StepExt, cases, org};
-use crate::metrics::Metrics;
+use crate::web::metrics::Metrics;
 
 /// Why upkeep stopped (it is retried on the next change or tick).
 #[derive(Debug, thiserror::Error)]

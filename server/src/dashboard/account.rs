@@ -19,8 +19,8 @@ use crate::auth::{crypto, password, totp};
 use crate::clock::now_ms;
 use crate::db::logins::{self, Stage};
 use crate::db::{DbError, identity};
-use crate::error::AppError;
-use crate::metrics::AuthFailure;
+use crate::web::error::AppError;
+use crate::web::metrics::AuthFailure;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]

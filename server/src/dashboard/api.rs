@@ -25,7 +25,7 @@ use super::session::{self, NotAllowed, Viewer};
 use crate::auth::extract::client_ip;
 use crate::auth::service;
 use crate::db::identity;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Role;
 

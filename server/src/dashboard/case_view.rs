@@ -20,7 +20,7 @@ use super::session::{NotAllowed, Viewer};
 use crate::clock::now_ms;
 use crate::db::access_log::{self, Action};
 use crate::db::cases::CaseRow;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::state::AppState;
 
 texts! {

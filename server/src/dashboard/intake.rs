@@ -30,7 +30,7 @@ use crate::db::cases::CaseRow;
 use crate::db::identity::{Team, User};
 use crate::db::profiles;
 use crate::db::{DbError, profiles::Profile};
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::state::AppState;
 
 /// Longest alias, in characters (core's limit, checked here first for a clear message).

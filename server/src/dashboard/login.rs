@@ -25,8 +25,8 @@ use crate::auth::{crypto, password, secrets, totp};
 use crate::clock::now_ms;
 use crate::db::logins::{self, Stage};
 use crate::db::{DbError, identity};
-use crate::error::AppError;
-use crate::metrics::AuthFailure;
+use crate::web::error::AppError;
+use crate::web::metrics::AuthFailure;
 use crate::state::AppState;
 use crate::sync::ports::Role;
 

@@ -27,7 +27,7 @@ use crate::db::access_log::{self, Entry};
 use crate::db::identity::{self, Device, DeviceStatus, User};
 use crate::db::profiles::{self, Profile};
 use crate::db::{DbError, identity::parse_role};
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Role;
 

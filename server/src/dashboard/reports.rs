@@ -29,7 +29,7 @@ use super::projection::ProjectionError;
 use super::scope::Scope;
 use super::session::{NotAllowed, Viewer};
 use crate::db::cases;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::state::AppState;
 
 texts! {

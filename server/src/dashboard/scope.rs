@@ -16,7 +16,7 @@ use crate::clock::now_ms;
 use crate::db::cases::CaseRow;
 use crate::db::identity::{self, Device, Team, User};
 use crate::db::{DbError, org};
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Role;
 

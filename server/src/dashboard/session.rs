@@ -15,7 +15,7 @@ use crate::auth::crypto::{constant_time_eq, random_bytes, sha256};
 use crate::clock::now_ms;
 use crate::db::logins::{self, Stage};
 use crate::db::{DbError, identity};
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Role;
 

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use peerlog_server::app;
 use peerlog_server::auth::crypto::DeviceKeyPair;
 use peerlog_server::auth::secrets;
 use peerlog_server::clock::now_ms;
@@ -18,6 +17,7 @@ use peerlog_server::config::Config;
 use peerlog_server::db::identity;
 use peerlog_server::serve::{Relay, issue_enrolment_code};
 use peerlog_server::sync::ports::Role;
+use peerlog_server::web::router;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -49,7 +49,7 @@ impl TestRelay {
     }
 
     pub fn app(&self) -> Router {
-        app::app(self.relay.state.clone())
+        router::app(self.relay.state.clone())
     }
 
     /// Adds a team and a user of `role` in it; returns the user id.

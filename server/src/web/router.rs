@@ -13,7 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::state::AppState;
 use crate::sync::ports::Principal;
-use crate::{auth, dashboard, headers};
+use crate::web::headers;
+use crate::{auth, dashboard};
 
 /// Largest JSON request body.
 const API_BODY_LIMIT: usize = 16 * 1024;
