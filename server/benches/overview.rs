@@ -21,7 +21,7 @@ use peerlog_server::dashboard::projection::Projections;
 use peerlog_server::dashboard::session::IDLE_MS;
 use peerlog_server::db::logins::{self, Stage};
 use peerlog_server::db::{docs, identity};
-use peerlog_server::seed::{SeedSpec, seed_org};
+use peerlog_server::demo::generator::{SeedSpec, seed_org};
 use peerlog_server::serve::Relay;
 use peerlog_server::state::AppState;
 use peerlog_server::sync::ports::Role;

@@ -1,10 +1,16 @@
 //! The `peerlog` command line (clap): `serve`, `admin …`, `backup`, `restore`, `check`,
 //! `erase-case`. `main.rs` parses it and dispatches.
+//!
+//! The command line's area: this file declares the commands and their arguments; [`admin`]
+//! carries out `peerlog admin …` (teams, users, devices, cases, tools) against the data
+//! directory, with or without a running server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+pub mod admin;
 
 /// Peerlog relay: sync hub, access control and storage for peer recovery services.
 #[derive(Debug, Parser)]

@@ -3,6 +3,10 @@
 //! agreements, all written through core's operations with a seeded RNG. Aliases and notes are
 //! invented. Seeding happens once (the organisation row remembers it); every start prints a
 //! fresh enrolment code for a demo PRW.
+//!
+//! The folder holds the relay's generated organisations: this file is the small hand-written
+//! demo behind `--demo`; [`generator`] is the deterministic generator of organisations of any
+//! size, with their ground truth, for the overview benchmark and the report checks.
 
 use jiff::civil::Date;
 use peerlog_core::document::{NewContact, NewGoal};
@@ -15,6 +19,8 @@ use rand_chacha::ChaCha8Rng;
 use crate::cases::casework::{self, CaseworkError, relay_device};
 use crate::db::{Db, DbError, identity, org};
 use crate::sync::ports::Role;
+
+pub mod generator;
 
 /// The demo PRW whose device the printed enrolment code enrols.
 pub const DEMO_PRW: &str = "ola.prw";

@@ -8,7 +8,6 @@
 //! `admin` (CLI commands), `serve` (start-up), `demo`, `error`, `metrics`, `hub` (the seam to
 //! the sync engine in `sync`).
 
-pub mod admin;
 pub mod auth;
 pub mod cases;
 pub mod cli;
@@ -20,7 +19,6 @@ pub mod db;
 pub mod demo;
 pub mod ids;
 pub mod maintenance;
-pub mod seed;
 pub mod serve;
 pub mod state;
 pub mod sync;

@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
         other => {
-            peerlog_server::admin::run(other, &mut std::io::stdout().lock())?;
+            peerlog_server::cli::admin::run(other, &mut std::io::stdout().lock())?;
             Ok(())
         }
     }

@@ -86,7 +86,7 @@ async fn wrong_passwords_and_unknown_names_get_the_same_answer() {
 use common::web::{base32_decode, totp_now};
 use peerlog_server::clock::now_ms;
 use peerlog_server::db::access_log;
-use peerlog_server::seed::{SeedSpec, SeedTruth, seed_org};
+use peerlog_server::demo::generator::{SeedSpec, SeedTruth, seed_org};
 
 /// Two teams of seeded cases; `coord-01-1` (team-01) gets the test password.
 async fn seeded() -> (TestRelay, SeedTruth) {

@@ -24,7 +24,7 @@ use peerlog_server::dashboard::reports::{self, ReportNumbers};
 use peerlog_server::dashboard::scope::Scope;
 use peerlog_server::dashboard::session::Viewer;
 use peerlog_server::db::{identity, logins};
-use peerlog_server::seed::{SeedSpec, SeedTruth, seed_org};
+use peerlog_server::demo::generator::{SeedSpec, SeedTruth, seed_org};
 use peerlog_server::sync::ports::Role;
 
 /// The end of the seeded history: 30 weeks back is mid-April 2026.

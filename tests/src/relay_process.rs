@@ -29,7 +29,7 @@ pub async fn admin(data: &Path, args: &[&str]) -> Value {
     tokio::task::spawn_blocking(move || {
         let cli = peerlog_server::cli::Cli::try_parse_from(&argv).expect("cli parses");
         let mut out = Vec::new();
-        peerlog_server::admin::run(cli.command, &mut out).expect("admin command");
+        peerlog_server::cli::admin::run(cli.command, &mut out).expect("admin command");
         serde_json::from_slice(&out).expect("json output")
     })
     .await

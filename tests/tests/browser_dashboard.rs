@@ -17,7 +17,7 @@ use peerlog_core::model::{ContactMode, Initiator, LifeArea, SupportType};
 use peerlog_core::net::NetError;
 use peerlog_server::auth::password;
 use peerlog_server::db::{identity, logins};
-use peerlog_server::seed::{SeedSpec, seed_org};
+use peerlog_server::demo::generator::{SeedSpec, seed_org};
 use peerlog_tests::device::{LiveRelay, TestDevice, wall_ms};
 use tokio::io::{AsyncBufReadExt, BufReader};
 

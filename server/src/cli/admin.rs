@@ -22,8 +22,8 @@ use crate::clock::now_ms;
 use crate::datadir::{self, DataDirError};
 use crate::db::{Db, DbError};
 use crate::maintenance::MaintenanceError;
-use crate::web::metrics::Metrics;
 use crate::serve::ServeError;
+use crate::web::metrics::Metrics;
 
 mod cases;
 mod devices;
