@@ -9,9 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use super::service;
-use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Principal;
+use crate::web::error::AppError;
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;

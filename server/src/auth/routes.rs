@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::extract::ClientIp;
 use super::service;
 use crate::db::identity::role_code;
-use crate::web::error::{ApiJson, AppError};
 use crate::state::AppState;
+use crate::web::error::{ApiJson, AppError};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

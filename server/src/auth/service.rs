@@ -10,10 +10,10 @@ use super::crypto;
 use super::secrets;
 use crate::clock::now_ms;
 use crate::db::identity::{self, DeviceStatus};
-use crate::web::error::AppError;
-use crate::web::metrics::AuthFailure;
 use crate::state::AppState;
 use crate::sync::ports::{Principal, Role};
+use crate::web::error::AppError;
+use crate::web::metrics::AuthFailure;
 
 /// A newly enrolled device.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use peerlog_core::ids::CaseId;
 
 use crate::clock::now_ms;
 use crate::db::{Db, DbError, access_log, docs};
-use crate::web::metrics::Metrics;
 use crate::sync::ports::{DocAppend, DocStorage, StorageError};
+use crate::web::metrics::Metrics;
 
 /// Document storage in the relay database.
 #[derive(Debug, Clone)]

@@ -19,9 +19,9 @@ use crate::auth::{crypto, password, totp};
 use crate::clock::now_ms;
 use crate::db::logins::{self, Stage};
 use crate::db::{DbError, identity};
+use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::metrics::AuthFailure;
-use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct LanguageForm {

@@ -20,8 +20,8 @@ use super::session::{NotAllowed, Viewer};
 use crate::clock::now_ms;
 use crate::db::access_log::{self, Action};
 use crate::db::cases::CaseRow;
-use crate::web::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 texts! {
     cases: "Cases", "Saker";

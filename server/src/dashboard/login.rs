@@ -25,10 +25,10 @@ use crate::auth::{crypto, password, secrets, totp};
 use crate::clock::now_ms;
 use crate::db::logins::{self, Stage};
 use crate::db::{DbError, identity};
-use crate::web::error::AppError;
-use crate::web::metrics::AuthFailure;
 use crate::state::AppState;
 use crate::sync::ports::Role;
+use crate::web::error::AppError;
+use crate::web::metrics::AuthFailure;
 
 texts! {
     sign_in: "Sign in", "Logg inn";

@@ -15,9 +15,9 @@ use crate::auth::crypto::{constant_time_eq, random_bytes, sha256};
 use crate::clock::now_ms;
 use crate::db::logins::{self, Stage};
 use crate::db::{DbError, identity};
-use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Role;
+use crate::web::error::AppError;
 
 /// A session ends after this long without a request.
 pub const IDLE_MS: i64 = 60 * 60 * 1000;
