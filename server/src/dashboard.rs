@@ -2,12 +2,14 @@
 //! small script refreshes live pages), plus its JSON API under `/api/v1`.
 //!
 //! Map: `session` (cookies, [`session::Viewer`], CSRF), `login` (sign-in, set-up, second factor,
-//! sign-out), `account` (language, password, TOTP set-up),
-//! `scope` (what a viewer may see), `projection` (cached case reads), `overview` (team overview
-//! and live events), `case_view` (case list, case page, explicit opening, guidance agenda),
-//! `people` (PRWs, profiles, devices, enrolment codes, access log), `intake` (new cases with
-//! matching, reassign, close), `reports` (monthly and yearly aggregates, CSV), `api` (JSON and
-//! the OpenAPI document), `layout`, `i18n`, `qr`, `assets`.
+//! sign-out), `account` (language, password, TOTP set-up), `scope` (what a viewer may see),
+//! `projection` (cached case reads), `overview` (team overview and live events), `case_view`
+//! (case list, case page, explicit opening, guidance agenda), `people` (the people list),
+//! `profiles` (PRW profiles for matching), `devices` (device list and revoke), `enrolment`
+//! (enrolment codes, with `qr`), `access_log` (the access log for admins), `intake` (new cases
+//! with matching), `decisions` (reassign, close), `reports` (monthly and yearly aggregates:
+//! `reports/figures.rs` computes, `reports/csv.rs` writes CSV), `api` (JSON and the OpenAPI
+//! document), `forms` (form input shared by pages), `layout`, `labels`, `i18n`, `assets`.
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -16,9 +18,14 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
+pub mod access_log;
 pub mod account;
 pub mod api;
 pub mod case_view;
+pub mod decisions;
+pub mod devices;
+pub mod enrolment;
+pub mod forms;
 pub mod i18n;
 pub mod intake;
 pub mod labels;
@@ -26,6 +33,7 @@ pub mod layout;
 pub mod login;
 pub mod overview;
 pub mod people;
+pub mod profiles;
 pub mod projection;
 pub mod qr;
 pub mod reports;
@@ -63,7 +71,12 @@ pub fn router() -> Router<AppState> {
         .merge(overview::routes())
         .merge(case_view::routes())
         .merge(people::routes())
+        .merge(profiles::routes())
+        .merge(devices::routes())
+        .merge(enrolment::routes())
+        .merge(access_log::routes())
         .merge(intake::routes())
+        .merge(decisions::routes())
         .merge(reports::routes())
         .layer(axum::middleware::map_response(page_headers))
 }

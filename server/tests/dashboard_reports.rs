@@ -1,5 +1,5 @@
 //! Monthly and yearly reports through the real router, on a seeded organisation: every number of
-//! the CSV (downloaded as a browser does) and of `reports::build` is checked against an
+//! the CSV (downloaded as a browser does) and of `reports::figures::build` is checked against an
 //! independent count of the generator's truth, with month bounds computed here in Europe/Oslo.
 //! Also: coordinators get their own teams' numbers only, no alias ever appears, bad parameters
 //! are a 400, another team is a 404, and an admin gets the whole organisation's aggregates.
@@ -20,7 +20,7 @@ use peerlog_core::model::{ContactMode, Initiator, LifeArea, SupportType};
 use peerlog_server::auth::password;
 use peerlog_server::clock::now_ms;
 use peerlog_server::dashboard::i18n::Lang;
-use peerlog_server::dashboard::reports::{self, ReportNumbers};
+use peerlog_server::dashboard::reports::figures::{self, ReportNumbers};
 use peerlog_server::dashboard::scope::Scope;
 use peerlog_server::dashboard::session::Viewer;
 use peerlog_server::db::{identity, logins};
@@ -477,7 +477,7 @@ async fn report_numbers_match_an_independent_count_of_the_seeded_truth() {
         }
         let period = Period::parse(label).unwrap();
         for team in [None, Some(&mine)] {
-            let view = reports::build(&scope, &cases, period, team);
+            let view = figures::build(&scope, &cases, period, team);
             assert!(view.months.is_empty());
             check_numbers(&view.total, &e, label);
         }
@@ -498,7 +498,7 @@ async fn report_numbers_match_an_independent_count_of_the_seeded_truth() {
         }
         check_csv_row(&records[12], &year, "2026", team_col);
     }
-    let view = reports::build(&scope, &cases, Period::parse("2026").unwrap(), Some(&mine));
+    let view = figures::build(&scope, &cases, Period::parse("2026").unwrap(), Some(&mine));
     check_numbers(&view.total, &year, "2026");
     assert_eq!(view.months.len(), 12);
     for (m, month) in view.months.iter().enumerate() {
@@ -518,7 +518,7 @@ async fn report_numbers_match_an_independent_count_of_the_seeded_truth() {
         json["months"][0]["outsideOfficeHoursShare"].is_null(),
         "January: no contacts"
     );
-    let all = reports::load_report(state, &me, Some(Period::parse("2026-07").unwrap()), None)
+    let all = figures::load_report(state, &me, Some(Period::parse("2026-07").unwrap()), None)
         .await
         .unwrap();
     assert!(all.team.is_none());
@@ -738,7 +738,7 @@ async fn an_admin_downloads_the_whole_organisations_aggregates() {
     );
 
     let me = viewer(&admin, Role::Admin, Vec::new());
-    let view = reports::load_report(
+    let view = figures::load_report(
         &org.relay.relay.state,
         &me,
         Some(Period::parse("2026-09").unwrap()),

@@ -19,15 +19,15 @@ use serde::{Deserialize, Serialize};
 use super::case_view;
 use super::i18n::Lang;
 use super::overview::{self, TeamOverview};
-use super::reports::{self, ReportView};
+use super::reports::figures::{self, ReportView};
 use super::scope::Scope;
 use super::session::{self, NotAllowed, Viewer};
 use crate::auth::extract::client_ip;
 use crate::auth::service;
 use crate::db::identity;
-use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Role;
+use crate::web::error::AppError;
 
 /// The OpenAPI 3.1 document of these routes (hand-written; the test below keeps it in step).
 pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
@@ -398,10 +398,10 @@ async fn reports(
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Json<ReportView>, AppError> {
     let Query(q) = query.map_err(|_| AppError::BadRequest)?;
-    let (period, team) = reports::parse_params(q.period.as_deref(), q.team.as_deref())
+    let (period, team) = figures::parse_params(q.period.as_deref(), q.team.as_deref())
         .map_err(|bad| AppError::InvalidField { field: bad.field() })?;
     Ok(Json(
-        reports::load_report(&state, &v, period, team.as_ref()).await?,
+        figures::load_report(&state, &v, period, team.as_ref()).await?,
     ))
 }
 

@@ -1,14 +1,12 @@
-//! Opening cases with PRW suggestions (matching), reassigning and closing them.
+//! Opening cases with PRW suggestions (matching).
 //!
 //! `GET /cases/new` asks for the newcomer (team, alias, birth year, interests, background);
 //! `POST /cases/new/suggest` ranks the team's PRWs with core's [`matching::suggest`] (profiles
 //! from the database, active cases from the viewer's scope); `POST /cases/new/create` opens the
-//! case for the chosen PRW. Reassigning and closing are the two forms on the case page. Only
-//! coordinators decide cases; an admin gets the same answer as for a missing page. Aliases and
-//! reasons never reach the log.
+//! case for the chosen PRW. Only coordinators decide cases; an admin gets the same answer as for
+//! a missing page. Aliases never reach the log.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -19,22 +17,20 @@ use peerlog_core::model::CaseStatus;
 use peerlog_core::{EditError, ids::UserId};
 use serde::Deserialize;
 
+use super::forms::{self, FieldProblem};
 use super::i18n::{Lang, texts};
+use super::layout::bad_request;
 use super::layout::{csrf_field, page};
-use super::people::{self, FieldProblem};
 use super::scope::Scope;
+use super::scope::coordinator_scope;
 use super::session::{NotAllowed, Viewer};
 use crate::cases::casework::{self, CaseworkError, OpenCase};
 use crate::clock::now_ms;
-use crate::db::cases::CaseRow;
 use crate::db::identity::{Team, User};
 use crate::db::profiles;
 use crate::db::{DbError, profiles::Profile};
-use crate::web::error::AppError;
 use crate::state::AppState;
-
-/// Longest alias, in characters (core's limit, checked here first for a clear message).
-pub const ALIAS_MAX_CHARS: usize = 40;
+use crate::web::error::AppError;
 
 texts! {
     title: "New case", "Ny sak";
@@ -74,21 +70,16 @@ texts! {
     invalid: "is not valid", "er ikke gyldig";
     not_in_team: "The chosen PRW is not a member of the case's team.", "Den valgte erfaringskonsulenten er ikke med i sakens team.";
     case: "Case", "Sak";
-    case_closed: "The case is closed.", "Saken er avsluttet.";
-    reason_bad: "A reason is required: 1 to 80 characters, without line breaks.", "En grunn må oppgis: 1 til 80 tegn, uten linjeskift.";
-    close_reason: "Reason (required, no personal details)", "Grunn (påkrevd, ingen personopplysninger)";
-    close: "Close the case", "Avslutt saken";
-    back: "Back to the case", "Tilbake til saken";
-    not_changed: "Nothing was changed.", "Ingenting ble endret.";
 }
+
+/// Longest alias, in characters (core's limit, checked here first for a clear message).
+pub const ALIAS_MAX_CHARS: usize = 40;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases/new", get(new_form))
         .route("/cases/new/suggest", post(suggest))
         .route("/cases/new/create", post(create))
-        .route("/cases/{id}/reassign", post(reassign))
-        .route("/cases/{id}/close", post(close))
 }
 
 /// The new-case form as typed (every field optional, so a bad form gets a message, not a 422).
@@ -118,30 +109,6 @@ struct Intake {
     birth_year: Option<i32>,
     interests: Vec<String>,
     background: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct ReassignForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    prw: String,
-}
-
-#[derive(Deserialize)]
-struct CloseForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    reason: String,
-}
-
-/// A coordinator's scope; admins decide no cases.
-async fn coordinator_scope(state: &AppState, viewer: &Viewer) -> Result<Scope, NotAllowed> {
-    if viewer.is_admin() {
-        return Err(NotAllowed::Forbidden);
-    }
-    Scope::load(state, viewer).await
 }
 
 /// Checks the form. A team id outside the scope is refused as missing.
@@ -176,16 +143,16 @@ fn check(
     } else if alias.chars().any(char::is_control) {
         errors.push(format!("{} {}", t.alias, t.control));
     }
-    let this_year = people::current_year(scope.now, scope.settings.time_zone());
+    let this_year = forms::current_year(scope.now, scope.settings.time_zone());
     let mut field =
         |label: &str, p: FieldProblem| errors.push(format!("{label} {}", p.message(lang)));
-    let birth_year = people::parse_birth_year(&form.birth_year, this_year)
+    let birth_year = forms::parse_birth_year(&form.birth_year, this_year)
         .map_err(|p| field(t.birth_year, p))
         .ok();
-    let interests = people::parse_tags(&form.interests)
+    let interests = forms::parse_tags(&form.interests)
         .map_err(|p| field(t.interests, p))
         .ok();
-    let background = people::parse_tags(&form.background)
+    let background = forms::parse_tags(&form.background)
         .map_err(|p| field(t.background, p))
         .ok();
     Ok(match (team, birth_year, interests, background) {
@@ -319,8 +286,8 @@ fn intake_page(
                             input type="hidden" name="team" value=(intake.team.id);
                             input type="hidden" name="alias" value=(intake.alias);
                             input type="hidden" name="birth_year" value=(intake.birth_year.map(|y| y.to_string()).unwrap_or_default());
-                            input type="hidden" name="interests" value=(people::join_tags(&intake.interests));
-                            input type="hidden" name="background" value=(people::join_tags(&intake.background));
+                            input type="hidden" name="interests" value=(forms::join_tags(&intake.interests));
+                            input type="hidden" name="background" value=(forms::join_tags(&intake.background));
                             table {
                                 thead { tr {
                                     th { (t.choose) } th { (t.prw) } th.num { (t.score) }
@@ -359,10 +326,6 @@ fn intake_page(
         }
     };
     page(lang, Some(viewer), t.title, false, body)
-}
-
-fn bad_request(markup: Markup) -> Response {
-    (StatusCode::BAD_REQUEST, markup).into_response()
 }
 
 async fn new_form(State(state): State<AppState>, viewer: Viewer) -> Result<Markup, NotAllowed> {
@@ -488,110 +451,6 @@ async fn create(
         .await
         .map_err(|e| AppError::internal("applying a new case", e))?;
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
-}
-
-/// A refused case decision: the message, the close form again when that was the question, and
-/// the way back.
-fn decision_page(viewer: &Viewer, row: &CaseRow, message: &str, close_form: bool) -> Response {
-    let lang = viewer.lang;
-    let t = t(lang);
-    let body = html! {
-        h1 { (t.case) }
-        div.error #form-error role="alert" { p { (message) " " (t.not_changed) } }
-        @if close_form {
-            form.card method="post" action=(format!("/cases/{}/close", row.id)) {
-                (csrf_field(&viewer.csrf))
-                label for="reason" { (t.close_reason) }
-                input #reason type="text" name="reason" maxlength="80" required;
-                " " button.secondary type="submit" { (t.close) }
-            }
-        }
-        p { a href=(format!("/cases/{}", row.id)) { (t.back) } }
-    };
-    bad_request(page(lang, Some(viewer), t.case, false, body))
-}
-
-async fn reassign(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<ReassignForm>,
-) -> Result<Response, NotAllowed> {
-    viewer.check_csrf(&form.csrf)?;
-    let scope = coordinator_scope(&state, &viewer).await?;
-    let row = scope.case(&id).ok_or(NotAllowed::Forbidden)?.clone();
-    let t = t(viewer.lang);
-    if row.status == CaseStatus::Closed {
-        return Ok(decision_page(&viewer, &row, t.case_closed, false));
-    }
-    let prw = scope
-        .prw(form.prw.trim())
-        .ok_or(NotAllowed::Forbidden)?
-        .clone();
-    if !prw.teams.contains(&row.team) {
-        return Ok(decision_page(&viewer, &row, t.not_in_team, false));
-    }
-    if prw.id == row.prw {
-        return Ok(Redirect::to(&format!("/cases/{}", row.id)).into_response());
-    }
-    let db = state.db.clone();
-    let now = now_ms();
-    let case = row.id;
-    let target = prw.id.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        casework::reassign_case(&db, &case, target.as_str(), now)
-    })
-    .await
-    .map_err(|e| AppError::internal("reassigning a case", e))?;
-    match done {
-        Ok(_) => {}
-        Err(CaseworkError::NoSuchCase) => return Err(NotAllowed::Forbidden),
-        Err(CaseworkError::NoSuchUser | CaseworkError::NotAPrw | CaseworkError::NotInTeam) => {
-            return Ok(decision_page(&viewer, &row, t.not_in_team, false));
-        }
-        Err(e) => return Err(AppError::internal("reassigning a case", e).into()),
-    }
-    tracing::info!(case = %row.id, prw = %prw.id, by = %viewer.user, "case reassigned from the dashboard");
-    crate::cases::watch::on_change(&state)
-        .await
-        .map_err(|e| AppError::internal("applying a reassignment", e))?;
-    Ok(Redirect::to(&format!("/cases/{}", row.id)).into_response())
-}
-
-async fn close(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<CloseForm>,
-) -> Result<Response, NotAllowed> {
-    viewer.check_csrf(&form.csrf)?;
-    let scope = coordinator_scope(&state, &viewer).await?;
-    let row = scope.case(&id).ok_or(NotAllowed::Forbidden)?.clone();
-    let t = t(viewer.lang);
-    if row.status == CaseStatus::Closed {
-        return Ok(decision_page(&viewer, &row, t.case_closed, false));
-    }
-    // `close_case` checks the reason (the one rule, shared with the CLI): a bad one is a 400.
-    let reason = form.reason;
-    let db = state.db.clone();
-    let now = now_ms();
-    let case = row.id;
-    let done = tokio::task::spawn_blocking(move || casework::close_case(&db, &case, &reason, now))
-        .await
-        .map_err(|e| AppError::internal("closing a case", e))?;
-    match done {
-        Ok(()) => {}
-        Err(CaseworkError::NoSuchCase) => return Err(NotAllowed::Forbidden),
-        Err(CaseworkError::BadReason) => {
-            return Ok(decision_page(&viewer, &row, t.reason_bad, true));
-        }
-        Err(e) => return Err(AppError::internal("closing a case", e).into()),
-    }
-    tracing::info!(case = %row.id, by = %viewer.user, "case closed from the dashboard");
-    crate::cases::watch::on_change(&state)
-        .await
-        .map_err(|e| AppError::internal("applying a closing", e))?;
-    Ok(Redirect::to(&format!("/cases/{}", row.id)).into_response())
 }
 
 #[cfg(test)]

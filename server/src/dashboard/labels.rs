@@ -4,6 +4,7 @@
 use peerlog_core::model::{CaseStatus, ContactMode, GoalStatus, Initiator, LifeArea, SupportType};
 
 use super::i18n::Lang;
+use crate::sync::ports::Role;
 
 fn pick(lang: Lang, en: &'static str, nb: &'static str) -> &'static str {
     match lang {
@@ -69,6 +70,15 @@ pub fn case_status(lang: Lang, s: CaseStatus) -> &'static str {
         CaseStatus::Active => pick(lang, "Active", "Aktiv"),
         CaseStatus::Paused => pick(lang, "Paused", "Pause"),
         CaseStatus::Closed => pick(lang, "Closed", "Avsluttet"),
+    }
+}
+
+/// A user's role (the people list, the access log).
+pub fn role_name(lang: Lang, role: Role) -> &'static str {
+    match role {
+        Role::Prw => pick(lang, "PRW", "Erfaringskonsulent"),
+        Role::Coordinator => pick(lang, "Coordinator", "Koordinator"),
+        Role::Admin => pick(lang, "Admin", "Administrator"),
     }
 }
 

@@ -2,6 +2,8 @@
 //! rendering helpers: dates in the organisation's zone, the CSRF hidden field, inline SVG bar
 //! charts.
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use super::i18n::{Lang, texts};
@@ -71,6 +73,11 @@ pub fn page(lang: Lang, viewer: Option<&Viewer>, title: &str, live: bool, body: 
             }
         }
     }
+}
+
+/// A page answered with 400 (a refused form, shown again with its message).
+pub fn bad_request(markup: Markup) -> Response {
+    (StatusCode::BAD_REQUEST, markup).into_response()
 }
 
 /// A date and time in the organisation's zone, `YYYY-MM-DD HH:MM`.

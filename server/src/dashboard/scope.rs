@@ -16,9 +16,9 @@ use crate::clock::now_ms;
 use crate::db::cases::CaseRow;
 use crate::db::identity::{self, Device, Team, User};
 use crate::db::{DbError, org};
-use crate::web::error::AppError;
 use crate::state::AppState;
 use crate::sync::ports::Role;
+use crate::web::error::AppError;
 
 /// Everything one viewer may see, read at the start of a request.
 #[derive(Debug, Clone)]
@@ -152,4 +152,28 @@ impl Scope {
                 NotAllowed::Failed(AppError::internal("reading cases", e))
             })
     }
+}
+
+/// The users a viewer may manage (issue codes for, revoke devices of): a coordinator the PRWs of
+/// their teams, an admin everyone.
+pub fn manageable<'a>(scope: &'a Scope, viewer: &Viewer, id: &str) -> Option<&'a User> {
+    if viewer.is_admin() {
+        scope
+            .prws
+            .iter()
+            .chain(&scope.staff)
+            .find(|u| u.id.as_str() == id)
+    } else if viewer.role == Role::Coordinator {
+        scope.prw(id)
+    } else {
+        None
+    }
+}
+
+/// A coordinator's scope; admins decide no cases.
+pub async fn coordinator_scope(state: &AppState, viewer: &Viewer) -> Result<Scope, NotAllowed> {
+    if viewer.is_admin() {
+        return Err(NotAllowed::Forbidden);
+    }
+    Scope::load(state, viewer).await
 }
