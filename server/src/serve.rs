@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::auth::secrets;
+use crate::auth::service::{EnrolmentCodeError, issue_enrolment_code};
 use crate::cases::access::CachedAccess;
 use crate::cases::engine::CaseEngine;
 use crate::cases::engine::live::LiveEngine;
@@ -51,6 +52,8 @@ pub enum ServeError {
     Serve(#[source] std::io::Error),
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    #[error(transparent)]
+    Enrolment(#[from] EnrolmentCodeError),
 }
 
 /// What start-up has to tell the operator.
@@ -88,23 +91,6 @@ pub fn initialise(db: &Db, config: &Config, now: i64) -> Result<Option<String>, 
         Ok::<_, DbError>(true)
     })?;
     Ok(created.then_some(code))
-}
-
-/// Issues an enrolment code for a user (by id or name); `None` if there is no such user.
-pub fn issue_enrolment_code(
-    db: &Db,
-    user: &str,
-    now: i64,
-    ttl_ms: i64,
-) -> Result<Option<(String, i64)>, ServeError> {
-    let (code, hash) = secrets::new_enrolment_code()?;
-    Ok(db.write(|tx| {
-        let Some(user) = identity::find_user(tx, user)? else {
-            return Ok::<_, DbError>(None);
-        };
-        identity::insert_enrolment_code(tx, &hash, &user.id, now, now + ttl_ms)?;
-        Ok(Some((code, now + ttl_ms)))
-    })?)
 }
 
 /// Builds the sync engine over the relay's storage and access policy.
@@ -179,7 +165,10 @@ impl Relay {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         self.watch = Some(watch::spawn(self.state.clone()));
-        crate::dashboard::projection::warm_up(&self.state);
+        crate::dashboard::projection::warm_up(
+            self.state.db.clone(),
+            self.state.projections.clone(),
+        );
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "relay listening");
         let app = router::app(self.state.clone());

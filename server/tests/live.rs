@@ -11,10 +11,11 @@ use std::time::Duration;
 use automerge::Automerge;
 use peerlog_server::auth::crypto::DeviceKeyPair;
 use peerlog_server::auth::secrets;
+use peerlog_server::auth::service::issue_enrolment_code;
 use peerlog_server::cases::directory;
 use peerlog_server::config::Config;
 use peerlog_server::db::{docs, identity};
-use peerlog_server::serve::{Relay, issue_enrolment_code};
+use peerlog_server::serve::Relay;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,7 @@ use super::crypto;
 use super::secrets;
 use crate::clock::now_ms;
 use crate::db::identity::{self, DeviceStatus};
+use crate::db::{Db, DbError};
 use crate::state::AppState;
 use crate::sync::ports::{Principal, Role};
 use crate::web::error::AppError;
@@ -29,6 +30,32 @@ pub struct Enrolled {
 pub struct Issued {
     pub token: String,
     pub expires_at: i64,
+}
+
+/// Why an enrolment code could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolmentCodeError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("making a secret failed")]
+    Crypto(#[from] crypto::CryptoError),
+}
+
+/// Issues an enrolment code for a user (by id or name); `None` if there is no such user.
+pub fn issue_enrolment_code(
+    db: &Db,
+    user: &str,
+    now: i64,
+    ttl_ms: i64,
+) -> Result<Option<(String, i64)>, EnrolmentCodeError> {
+    let (code, hash) = secrets::new_enrolment_code()?;
+    Ok(db.write(|tx| {
+        let Some(user) = identity::find_user(tx, user)? else {
+            return Ok::<_, DbError>(None);
+        };
+        identity::insert_enrolment_code(tx, &hash, &user.id, now, now + ttl_ms)?;
+        Ok(Some((code, now + ttl_ms)))
+    })?)
 }
 
 const DEVICE_NAME_MAX: usize = 64;

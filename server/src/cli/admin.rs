@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::auth::service::EnrolmentCodeError;
 use crate::cases::access::CachedAccess;
 use crate::cases::casework::CaseworkError;
 use crate::cases::engine::offline::OfflineEngine;
@@ -43,6 +44,8 @@ pub enum AdminError {
     Maintenance(#[from] MaintenanceError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(transparent)]
+    Enrolment(#[from] EnrolmentCodeError),
     #[error(transparent)]
     Upkeep(#[from] UpkeepError),
     #[error("{0}")]

@@ -66,7 +66,7 @@ async fn enrolment_code(
     let now = now_ms();
     let user_id = user.id.clone();
     let issued = tokio::task::spawn_blocking(move || {
-        crate::serve::issue_enrolment_code(&db, user_id.as_str(), now, ttl)
+        crate::auth::service::issue_enrolment_code(&db, user_id.as_str(), now, ttl)
     })
     .await
     .map_err(|e| AppError::internal("issuing an enrolment code", e))?

@@ -184,9 +184,7 @@ fn read_some(stale: Vec<(CaseId, i64, Vec<u8>)>) -> Fresh {
 
 /// Reads every case into the cache in the background, so the first coordinator to open the
 /// overview after a restart does not wait for all documents to load.
-pub fn warm_up(state: &crate::state::AppState) {
-    let db = state.db.clone();
-    let projections = state.projections.clone();
+pub fn warm_up(db: Arc<Db>, projections: Arc<Projections>) {
     let ids: Vec<CaseId> = match db.read(|tx| crate::db::cases::list(tx)) {
         Ok(rows) => rows.into_iter().map(|r| r.id).collect(),
         Err(e) => {

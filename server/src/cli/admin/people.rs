@@ -3,10 +3,10 @@
 use serde_json::json;
 
 use super::{AdminError, Output};
+use crate::auth::service::issue_enrolment_code;
 use crate::cli::{TeamCommand, UserCommand};
 use crate::db::Db;
 use crate::db::identity::{self, parse_role, role_code};
-use crate::serve::issue_enrolment_code;
 
 const NAME_MAX: usize = 64;
 
