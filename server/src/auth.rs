@@ -11,10 +11,10 @@
 //! [`Principal`]: crate::sync::ports::Principal
 
 pub mod crypto;
-pub mod extract;
+pub(crate) mod extract;
 pub mod password;
 pub mod ratelimit;
-pub mod routes;
+pub(crate) mod routes;
 pub mod secrets;
 pub mod service;
 pub mod totp;

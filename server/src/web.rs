@@ -5,7 +5,7 @@
 //! [`metrics`] keeps the relay's counters for the Prometheus endpoint.
 
 pub mod error;
-pub mod headers;
+pub(crate) mod headers;
 pub mod metrics;
 pub mod router;
 pub mod tls;

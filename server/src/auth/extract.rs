@@ -29,7 +29,7 @@ impl FromRequestParts<AppState> for Principal {
 
 /// The client's address as the rate limiter and logs see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientIp(pub String);
+pub(crate) struct ClientIp(pub String);
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
@@ -43,7 +43,7 @@ impl FromRequestParts<AppState> for ClientIp {
 }
 
 /// The peer address, or behind a trusted reverse proxy the last `X-Forwarded-For` hop.
-pub fn client_ip(parts: &Parts, state: &AppState) -> String {
+pub(crate) fn client_ip(parts: &Parts, state: &AppState) -> String {
     if state.config.trust_forwarded_for
         && let Some(last) = parts
             .headers

@@ -14,53 +14,53 @@ use crate::web::error::{ApiJson, AppError};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EnrolRequest {
-    pub code: String,
-    pub public_key: String,
+pub(crate) struct EnrolRequest {
+    pub(crate) code: String,
+    pub(crate) public_key: String,
     #[serde(default)]
-    pub device_name: Option<String>,
+    pub(crate) device_name: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct EnrolResponse {
-    pub device_id: String,
-    pub peer_id: String,
-    pub user_id: String,
-    pub role: String,
-    pub directory_doc_id: String,
+pub(crate) struct EnrolResponse {
+    pub(crate) device_id: String,
+    pub(crate) peer_id: String,
+    pub(crate) user_id: String,
+    pub(crate) role: String,
+    pub(crate) directory_doc_id: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ChallengeRequest {
-    pub device_id: String,
+pub(crate) struct ChallengeRequest {
+    pub(crate) device_id: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct ChallengeResponse {
-    pub challenge: String,
-    pub expires_at: i64,
+pub(crate) struct ChallengeResponse {
+    pub(crate) challenge: String,
+    pub(crate) expires_at: i64,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenRequest {
-    pub device_id: String,
-    pub challenge: String,
-    pub signature: String,
+pub(crate) struct TokenRequest {
+    pub(crate) device_id: String,
+    pub(crate) challenge: String,
+    pub(crate) signature: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenResponse {
-    pub token: String,
-    pub expires_at: i64,
+pub(crate) struct TokenResponse {
+    pub(crate) token: String,
+    pub(crate) expires_at: i64,
 }
 
 /// The authentication routes (nested under `/api/v1`).
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/enrol", post(enrol))
         .route("/token/challenge", post(challenge))

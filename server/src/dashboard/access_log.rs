@@ -34,9 +34,9 @@ texts! {
 }
 
 /// Entries shown on the access log page.
-pub const ACCESS_LOG_ROWS: u32 = 200;
+pub(crate) const ACCESS_LOG_ROWS: u32 = 200;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/access-log", get(access_log_page))
 }
 

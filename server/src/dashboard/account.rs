@@ -24,7 +24,7 @@ use crate::web::error::AppError;
 use crate::web::metrics::AuthFailure;
 
 #[derive(Debug, Deserialize)]
-pub struct LanguageForm {
+pub(crate) struct LanguageForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -32,7 +32,7 @@ pub struct LanguageForm {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct PasswordForm {
+pub(crate) struct PasswordForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -45,7 +45,7 @@ pub struct PasswordForm {
 
 /// `/account/totp`: set up TOTP (an admin right after the password, or anyone from the account
 /// page). A fresh secret is kept in the session until a code from it is confirmed.
-pub async fn totp_setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn totp_setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Ok(Some((id_hash, s))) = session::current(&state, &headers).await else {
         return NotAllowed::SignIn.into_response();
     };
@@ -94,7 +94,7 @@ pub async fn totp_setup_form(State(state): State<AppState>, headers: HeaderMap) 
     .into_response()
 }
 
-pub async fn totp_setup_submit(
+pub(crate) async fn totp_setup_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
@@ -154,7 +154,7 @@ pub async fn totp_setup_submit(
     }
 }
 
-pub async fn totp_disable(
+pub(crate) async fn totp_disable(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<CodeForm>,
@@ -178,7 +178,7 @@ pub async fn totp_disable(
     Ok(Redirect::to("/account").into_response())
 }
 
-pub async fn account(viewer: Viewer) -> Markup {
+pub(crate) async fn account(viewer: Viewer) -> Markup {
     account_page(&viewer, None)
 }
 
@@ -236,7 +236,7 @@ fn account_page(viewer: &Viewer, message: Option<&str>) -> Markup {
     )
 }
 
-pub async fn set_language(
+pub(crate) async fn set_language(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<LanguageForm>,
@@ -256,7 +256,7 @@ pub async fn set_language(
     Ok(Redirect::to("/account").into_response())
 }
 
-pub async fn change_password(
+pub(crate) async fn change_password(
     State(state): State<AppState>,
     headers: HeaderMap,
     viewer: Viewer,

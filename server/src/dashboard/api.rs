@@ -30,9 +30,9 @@ use crate::sync::ports::Role;
 use crate::web::error::AppError;
 
 /// The OpenAPI 3.1 document of these routes (hand-written; the test below keeps it in step).
-pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
+pub(crate) const OPENAPI: &str = include_str!("../../assets/openapi.json");
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi))
         .route("/me", get(me))
@@ -64,7 +64,7 @@ impl From<NotAllowed> for AppError {
 /// A dashboard user calling the API: by bearer token (a coordinator's or admin's device) or by
 /// the dashboard session cookie.
 #[derive(Debug, Clone)]
-pub struct ApiViewer(pub Viewer);
+pub(crate) struct ApiViewer(pub Viewer);
 
 impl FromRequestParts<AppState> for ApiViewer {
     type Rejection = AppError;

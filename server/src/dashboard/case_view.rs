@@ -68,7 +68,7 @@ texts! {
     unreadable: "entries were written by a newer app and are not shown", "oppføringer er skrevet av en nyere app og vises ikke";
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list))
         .route("/cases/{id}", get(summary))
@@ -77,7 +77,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CsrfForm {
+pub(crate) struct CsrfForm {
     #[serde(default)]
     csrf: String,
 }
@@ -223,7 +223,7 @@ async fn open(
 }
 
 /// Writes "this user opened this case" to the access log (before the content is sent).
-pub async fn record_opening(
+pub(crate) async fn record_opening(
     state: &AppState,
     viewer: &Viewer,
     row: &CaseRow,

@@ -34,7 +34,7 @@ texts! {
     not_changed: "Nothing was changed.", "Ingenting ble endret.";
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases/{id}/reassign", post(reassign))
         .route("/cases/{id}/close", post(close))

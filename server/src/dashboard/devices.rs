@@ -32,7 +32,7 @@ texts! {
     unnamed: "Unnamed device", "Enhet uten navn";
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/devices/{id}/revoke", post(revoke))
 }
 

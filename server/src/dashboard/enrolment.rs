@@ -37,7 +37,7 @@ texts! {
     back: "Back to people and devices", "Tilbake til personer og enheter";
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/users/{id}/enrolment-code", post(enrolment_code))
 }
 

@@ -15,13 +15,13 @@ texts! {
 }
 
 /// Most tags (interests, background) a profile or a new case holds.
-pub const TAGS_MAX: usize = 20;
+pub(crate) const TAGS_MAX: usize = 20;
 
 /// Longest tag, in characters.
-pub const TAG_MAX_CHARS: usize = 40;
+pub(crate) const TAG_MAX_CHARS: usize = 40;
 
 /// Largest caseload a profile may name.
-pub const MAX_CASES_LIMIT: u32 = 100;
+pub(crate) const MAX_CASES_LIMIT: u32 = 100;
 
 #[derive(Deserialize)]
 pub(super) struct CsrfForm {
@@ -31,7 +31,7 @@ pub(super) struct CsrfForm {
 
 /// Why a typed field was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldProblem {
+pub(crate) enum FieldProblem {
     TooManyTags,
     TagTooLong,
     ControlCharacters,
@@ -41,7 +41,7 @@ pub enum FieldProblem {
 
 impl FieldProblem {
     /// The problem in words (after the field's label).
-    pub fn message(self, lang: Lang) -> &'static str {
+    pub(crate) fn message(self, lang: Lang) -> &'static str {
         let t = t(lang);
         match self {
             FieldProblem::TooManyTags => t.err_too_many,
@@ -55,7 +55,7 @@ impl FieldProblem {
 
 /// Comma-separated tags: trimmed, empty ones dropped, duplicates dropped, at most [`TAGS_MAX`]
 /// of at most [`TAG_MAX_CHARS`] characters each.
-pub fn parse_tags(input: &str) -> Result<Vec<String>, FieldProblem> {
+pub(crate) fn parse_tags(input: &str) -> Result<Vec<String>, FieldProblem> {
     let mut out: Vec<String> = Vec::new();
     for tag in input.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         if tag.chars().any(char::is_control) {
@@ -75,14 +75,14 @@ pub fn parse_tags(input: &str) -> Result<Vec<String>, FieldProblem> {
 }
 
 /// The current year in the organisation's time zone.
-pub fn current_year(now: i64, tz: &jiff::tz::TimeZone) -> i32 {
+pub(crate) fn current_year(now: i64, tz: &jiff::tz::TimeZone) -> i32 {
     jiff::Timestamp::from_millisecond(now)
         .map(|ts| i32::from(ts.to_zoned_datetime(tz.clone()).year()))
         .unwrap_or(i32::from(i16::MAX))
 }
 
 /// An optional birth year: empty, or 1900 to `this_year`.
-pub fn parse_birth_year(input: &str, this_year: i32) -> Result<Option<i32>, FieldProblem> {
+pub(crate) fn parse_birth_year(input: &str, this_year: i32) -> Result<Option<i32>, FieldProblem> {
     let input = input.trim();
     if input.is_empty() {
         return Ok(None);
@@ -94,7 +94,7 @@ pub fn parse_birth_year(input: &str, this_year: i32) -> Result<Option<i32>, Fiel
 }
 
 /// An optional caseload limit: empty, or 0 to [`MAX_CASES_LIMIT`].
-pub fn parse_max_cases(input: &str) -> Result<Option<u32>, FieldProblem> {
+pub(crate) fn parse_max_cases(input: &str) -> Result<Option<u32>, FieldProblem> {
     let input = input.trim();
     if input.is_empty() {
         return Ok(None);
@@ -106,7 +106,7 @@ pub fn parse_max_cases(input: &str) -> Result<Option<u32>, FieldProblem> {
 }
 
 /// Tags as typed back into a text field.
-pub fn join_tags(tags: &[String]) -> String {
+pub(crate) fn join_tags(tags: &[String]) -> String {
     tags.join(", ")
 }
 

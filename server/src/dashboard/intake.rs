@@ -73,9 +73,9 @@ texts! {
 }
 
 /// Longest alias, in characters (core's limit, checked here first for a clear message).
-pub const ALIAS_MAX_CHARS: usize = 40;
+pub(crate) const ALIAS_MAX_CHARS: usize = 40;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases/new", get(new_form))
         .route("/cases/new/suggest", post(suggest))

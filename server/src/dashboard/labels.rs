@@ -13,7 +13,7 @@ fn pick(lang: Lang, en: &'static str, nb: &'static str) -> &'static str {
     }
 }
 
-pub fn mode(lang: Lang, m: ContactMode) -> &'static str {
+pub(crate) fn mode(lang: Lang, m: ContactMode) -> &'static str {
     match m {
         ContactMode::Phone => pick(lang, "Phone", "Telefon"),
         ContactMode::Message => pick(lang, "Message", "Melding"),
@@ -24,7 +24,7 @@ pub fn mode(lang: Lang, m: ContactMode) -> &'static str {
     }
 }
 
-pub fn area(lang: Lang, a: LifeArea) -> &'static str {
+pub(crate) fn area(lang: Lang, a: LifeArea) -> &'static str {
     match a {
         LifeArea::Housing => pick(lang, "Housing", "Bolig"),
         LifeArea::Finances => pick(lang, "Finances", "Økonomi"),
@@ -39,7 +39,7 @@ pub fn area(lang: Lang, a: LifeArea) -> &'static str {
     }
 }
 
-pub fn support(lang: Lang, s: SupportType) -> &'static str {
+pub(crate) fn support(lang: Lang, s: SupportType) -> &'static str {
     match s {
         SupportType::Emotional => pick(lang, "Emotional", "Emosjonell"),
         SupportType::Informational => pick(lang, "Informational", "Informasjon"),
@@ -48,7 +48,7 @@ pub fn support(lang: Lang, s: SupportType) -> &'static str {
     }
 }
 
-pub fn initiator(lang: Lang, i: Initiator) -> &'static str {
+pub(crate) fn initiator(lang: Lang, i: Initiator) -> &'static str {
     match i {
         Initiator::Prw => pick(lang, "PRW", "Erfaringskonsulent"),
         Initiator::ServiceUser => pick(lang, "Service user", "Tjenestemottaker"),
@@ -56,7 +56,7 @@ pub fn initiator(lang: Lang, i: Initiator) -> &'static str {
     }
 }
 
-pub fn goal_status(lang: Lang, s: GoalStatus) -> &'static str {
+pub(crate) fn goal_status(lang: Lang, s: GoalStatus) -> &'static str {
     match s {
         GoalStatus::Open => pick(lang, "Open", "Åpen"),
         GoalStatus::Active => pick(lang, "Working on it", "Under arbeid"),
@@ -65,7 +65,7 @@ pub fn goal_status(lang: Lang, s: GoalStatus) -> &'static str {
     }
 }
 
-pub fn case_status(lang: Lang, s: CaseStatus) -> &'static str {
+pub(crate) fn case_status(lang: Lang, s: CaseStatus) -> &'static str {
     match s {
         CaseStatus::Active => pick(lang, "Active", "Aktiv"),
         CaseStatus::Paused => pick(lang, "Paused", "Pause"),
@@ -74,7 +74,7 @@ pub fn case_status(lang: Lang, s: CaseStatus) -> &'static str {
 }
 
 /// A user's role (the people list, the access log).
-pub fn role_name(lang: Lang, role: Role) -> &'static str {
+pub(crate) fn role_name(lang: Lang, role: Role) -> &'static str {
     match role {
         Role::Prw => pick(lang, "PRW", "Erfaringskonsulent"),
         Role::Coordinator => pick(lang, "Coordinator", "Koordinator"),

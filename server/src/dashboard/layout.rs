@@ -22,12 +22,18 @@ texts! {
 }
 
 /// The hidden CSRF field of a signed-in form.
-pub fn csrf_field(token: &str) -> Markup {
+pub(crate) fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }
 
 /// A whole page. `live` adds the script that refreshes the page when a device syncs.
-pub fn page(lang: Lang, viewer: Option<&Viewer>, title: &str, live: bool, body: Markup) -> Markup {
+pub(crate) fn page(
+    lang: Lang,
+    viewer: Option<&Viewer>,
+    title: &str,
+    live: bool,
+    body: Markup,
+) -> Markup {
     let t = t(lang);
     html! {
         (DOCTYPE)
@@ -76,12 +82,12 @@ pub fn page(lang: Lang, viewer: Option<&Viewer>, title: &str, live: bool, body: 
 }
 
 /// A page answered with 400 (a refused form, shown again with its message).
-pub fn bad_request(markup: Markup) -> Response {
+pub(crate) fn bad_request(markup: Markup) -> Response {
     (StatusCode::BAD_REQUEST, markup).into_response()
 }
 
 /// A date and time in the organisation's zone, `YYYY-MM-DD HH:MM`.
-pub fn datetime(at_ms: i64, tz: &jiff::tz::TimeZone) -> String {
+pub(crate) fn datetime(at_ms: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_millisecond(at_ms)
         .map(|ts| {
             ts.to_zoned_datetime(tz.clone())
@@ -92,7 +98,7 @@ pub fn datetime(at_ms: i64, tz: &jiff::tz::TimeZone) -> String {
 }
 
 /// A small bar chart: one bar per `(value, tooltip)`, labelled for screen readers by `label`.
-pub fn bar_chart(bars: &[(u32, String)], label: &str) -> Markup {
+pub(crate) fn bar_chart(bars: &[(u32, String)], label: &str) -> Markup {
     const W: u32 = 12;
     const GAP: u32 = 3;
     const H: u32 = 32;

@@ -69,7 +69,7 @@ texts! {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct LoginForm {
+pub(crate) struct LoginForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -79,7 +79,7 @@ pub struct LoginForm {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CodeForm {
+pub(crate) struct CodeForm {
     #[serde(default)]
     pub(crate) csrf: String,
     #[serde(default)]
@@ -87,7 +87,7 @@ pub struct CodeForm {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct SetupForm {
+pub(crate) struct SetupForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -151,13 +151,13 @@ fn login_page(lang: Lang, token: &str, message: Option<&str>) -> Markup {
     )
 }
 
-pub async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     public_page(&state, &headers, StatusCode::OK, |lang, token| {
         login_page(lang, token, None)
     })
 }
 
-pub async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
@@ -292,7 +292,7 @@ async fn pending_session(
     }
 }
 
-pub async fn totp_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn totp_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match pending_session(&state, &headers, Stage::SecondFactor).await {
         Ok((_, s)) => {
             let lang = browser_lang(&headers);
@@ -310,7 +310,7 @@ pub async fn totp_form(State(state): State<AppState>, headers: HeaderMap) -> Res
     }
 }
 
-pub async fn totp_submit(
+pub(crate) async fn totp_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
@@ -428,7 +428,7 @@ fn setup_page(lang: Lang, token: &str, message: Option<&str>) -> Markup {
     )
 }
 
-pub async fn setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     public_page(&state, &headers, StatusCode::OK, |lang, token| {
         setup_page(lang, token, None)
     })
@@ -444,7 +444,7 @@ pub(crate) fn policy_message(lang: Lang, e: &password::PasswordError) -> &'stati
     }
 }
 
-pub async fn setup(
+pub(crate) async fn setup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
@@ -532,7 +532,7 @@ pub async fn setup(
     }
 }
 
-pub async fn logout(
+pub(crate) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,

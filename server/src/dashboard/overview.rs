@@ -30,7 +30,7 @@ use crate::db::identity::DeviceStatus;
 use crate::state::AppState;
 
 /// Weeks shown: this one and the four before it.
-pub const WEEKS: u32 = 5;
+pub(crate) const WEEKS: u32 = 5;
 
 texts! {
     title: "Team overview", "Teamoversikt";
@@ -61,68 +61,68 @@ texts! {
 /// One week's numbers in a PRW's row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WeekCell {
+pub(crate) struct WeekCell {
     /// ISO week, e.g. `2026-W48`.
-    pub week: String,
-    pub contacts: u32,
-    pub minutes: u64,
+    pub(crate) week: String,
+    pub(crate) contacts: u32,
+    pub(crate) minutes: u64,
 }
 
 /// A case that needs attention, named by its alias (no content).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CaseFlag {
-    pub case_id: String,
-    pub alias: String,
+pub(crate) struct CaseFlag {
+    pub(crate) case_id: String,
+    pub(crate) alias: String,
     /// What is flagged: contacts above the agreed number (`count` of `max`), days without
     /// contact (`count`), contacts flagged for guidance (`count`), an overdue review (`count`
     /// days).
-    pub kind: &'static str,
-    pub count: u32,
+    pub(crate) kind: &'static str,
+    pub(crate) count: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<u32>,
+    pub(crate) max: Option<u32>,
 }
 
 /// A device as the overview shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeviceCell {
-    pub device_id: String,
-    pub name: Option<String>,
-    pub active: bool,
-    pub last_seen: Option<i64>,
+pub(crate) struct DeviceCell {
+    pub(crate) device_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) active: bool,
+    pub(crate) last_seen: Option<i64>,
 }
 
 /// One PRW's row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PrwRow {
-    pub prw_id: String,
-    pub name: String,
-    pub active_cases: u32,
+pub(crate) struct PrwRow {
+    pub(crate) prw_id: String,
+    pub(crate) name: String,
+    pub(crate) active_cases: u32,
     /// Oldest first; the last is the current week.
-    pub weeks: Vec<WeekCell>,
+    pub(crate) weeks: Vec<WeekCell>,
     /// Over the weeks shown; `None` without contacts.
-    pub outside_office_hours_share: Option<f64>,
-    pub weekend_share: Option<f64>,
-    pub late_night_contacts_this_week: u32,
+    pub(crate) outside_office_hours_share: Option<f64>,
+    pub(crate) weekend_share: Option<f64>,
+    pub(crate) late_night_contacts_this_week: u32,
     /// PRW-level signals this week or last (outside hours, late night).
-    pub work_signals: Vec<&'static str>,
-    pub cases_needing_attention: Vec<CaseFlag>,
-    pub flagged_for_guidance: u32,
-    pub devices: Vec<DeviceCell>,
+    pub(crate) work_signals: Vec<&'static str>,
+    pub(crate) cases_needing_attention: Vec<CaseFlag>,
+    pub(crate) flagged_for_guidance: u32,
+    pub(crate) devices: Vec<DeviceCell>,
     /// The last time any active device of the PRW synced.
-    pub last_sync: Option<i64>,
+    pub(crate) last_sync: Option<i64>,
 }
 
 /// One team's overview.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TeamOverview {
-    pub team_id: String,
-    pub team_name: String,
-    pub week: String,
-    pub prws: Vec<PrwRow>,
+pub(crate) struct TeamOverview {
+    pub(crate) team_id: String,
+    pub(crate) team_name: String,
+    pub(crate) week: String,
+    pub(crate) prws: Vec<PrwRow>,
 }
 
 fn week_label(w: IsoWeek) -> String {
@@ -130,7 +130,7 @@ fn week_label(w: IsoWeek) -> String {
 }
 
 /// The overview of every team in `scope`, from the projections of the scope's cases.
-pub fn compute(scope: &Scope, cases: &[Arc<Case>]) -> Vec<TeamOverview> {
+pub(crate) fn compute(scope: &Scope, cases: &[Arc<Case>]) -> Vec<TeamOverview> {
     let settings = &scope.settings;
     let now = scope.now;
     let this_week = insights::week_of(now, settings);
@@ -297,7 +297,7 @@ pub fn compute(scope: &Scope, cases: &[Arc<Case>]) -> Vec<TeamOverview> {
 }
 
 /// The viewer's overview (loads the scope and the changed projections).
-pub async fn load(
+pub(crate) async fn load(
     state: &AppState,
     viewer: &Viewer,
 ) -> Result<(Scope, Vec<TeamOverview>), NotAllowed> {
@@ -308,13 +308,13 @@ pub async fn load(
     Ok((scope, teams))
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/overview", get(overview_page))
         .route("/events", get(events))
 }
 
-pub async fn home(viewer: Viewer) -> Response {
+pub(crate) async fn home(viewer: Viewer) -> Response {
     if viewer.is_admin() {
         Redirect::to("/people").into_response()
     } else {
@@ -413,7 +413,7 @@ fn render(lang: Lang, scope: &Scope, teams: &[TeamOverview]) -> Markup {
     }
 }
 
-pub async fn overview_page(
+pub(crate) async fn overview_page(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Markup, NotAllowed> {
@@ -437,7 +437,7 @@ const SESSION_CHECK_EVERY: u32 = 30;
 
 /// `GET /events`: a server-sent `changed` event whenever a case the viewer may see (or the set
 /// of cases itself) changed. Ends when the session does.
-pub async fn events(
+pub(crate) async fn events(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     viewer: Viewer,

@@ -36,7 +36,7 @@ texts! {
     no_users: "No users yet.", "Ingen brukere ennå.";
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/people", get(list))
 }
 

@@ -42,7 +42,7 @@ texts! {
     not_saved: "Nothing was saved. Please correct:", "Ingenting ble lagret. Rett opp dette:";
 }
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/prws/{id}/profile", get(profile_form).post(save_profile))
 }
 

@@ -6,7 +6,7 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 
 /// `data` as an SVG QR code, or nothing if it is too long to encode.
-pub fn svg(data: &str, label: &str) -> Markup {
+pub(crate) fn svg(data: &str, label: &str) -> Markup {
     match QrCode::new(data.as_bytes()) {
         Ok(code) => {
             let image = code

@@ -13,7 +13,7 @@ use axum::response::Response;
 use crate::state::AppState;
 
 /// The policy for responses that do not set their own: JSON, health, metrics, errors.
-pub const DEFAULT_CSP: &str =
+pub(crate) const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 const STATIC: [(HeaderName, &str); 7] = [
@@ -33,7 +33,7 @@ const STATIC: [(HeaderName, &str); 7] = [
 ];
 
 /// Adds the headers a response does not already set (a page may choose its own CSP or caching).
-pub async fn add(State(state): State<AppState>, mut response: Response) -> Response {
+pub(crate) async fn add(State(state): State<AppState>, mut response: Response) -> Response {
     let tls = state.config.tls_cert.is_some();
     apply(response.headers_mut(), tls);
     response
