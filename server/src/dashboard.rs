@@ -45,7 +45,7 @@ pub mod session;
 pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The dashboard's pages (the JSON API is in [`api::router`]).
+/// The dashboard's pages (the JSON API is in `api::router`).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::home))

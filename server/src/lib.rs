@@ -1,12 +1,23 @@
-//! The Peerlog relay: sync hub, identity and access control, storage, admin CLI and HTTP API.
+//! The Peerlog relay: sync hub, identity and access control, storage, dashboard, admin CLI and
+//! HTTP API.
 //!
-//! Code map: `app` (router, serving), `tls` (direct HTTPS/WSS), `headers` (security headers),
-//! `auth` (enrolment, challenges, tokens, the `Principal` extractor; dashboard passwords and TOTP), `access` (the access rules and their cache), `db` (SQLite: schema, migrations,
-//! repositories), `docstore` (the sync engine's document storage), `directory` (per-user
-//! directory documents), `casework` (open/close/reassign), `upkeep` and `watch` (keeping
-//! documents in step with the database), `maintenance` (backup, restore, check, erase),
-//! `admin` (CLI commands), `serve` (start-up), `demo`, `error`, `metrics`, `hub` (the seam to
-//! the sync engine in `sync`).
+//! Code map, one module per area (ARCHITECTURE.md has the paragraph for each):
+//! - start-up at the root: `serve` (start, first-start set-up, wiring, serving), `config`,
+//!   `datadir`, `clock`, `ids`, `state` (`AppState`, shared by every handler);
+//! - `sync`: the automerge-repo sync engine (sessions, the hub, the group-commit writer), whose
+//!   only seam to the rest is `sync::ports`;
+//! - `cases`: the case domain — the access rules (`cases::access`, `decide`), directory
+//!   documents, opening/closing/reassigning, relay-side edits (`upkeep`), change watching, the
+//!   document storage binding, and `cases::engine`, the seam through which they write documents;
+//! - `auth`: enrolment codes, challenges, tokens, the `Principal` extractor, dashboard passwords
+//!   and TOTP;
+//! - `db`: SQLite (one writer, a reader pool, migrations, tables);
+//! - `web`: HTTP plumbing (router, security headers, errors, TLS, metrics);
+//! - `dashboard`: the coordinators' HTML pages and JSON API;
+//! - `maintenance`: backup, restore, check, erase;
+//! - `cli`: the command line, with `cli::admin` for `peerlog admin …`;
+//! - `demo`: the `--demo` organisation and `demo::generator`, the generated organisations of the
+//!   benchmarks and report tests.
 
 pub mod auth;
 pub mod cases;

@@ -1,8 +1,8 @@
 //! Monthly and yearly reports for funders: aggregates only (counts, hours, shares, contacts per
 //! category) over a coordinator's teams or, for an admin, the whole organisation — as a page
-//! (`/reports`), as CSV (`/reports.csv`) and, through [`load_report`], as the JSON API's answer.
-//! [`build`] is pure; nothing here ever puts an alias, a note or a per-case row into its output.
-
+//! (`/reports`), as CSV (`/reports.csv`) and, through [`figures::load_report`], as the JSON
+//! API's answer. [`figures::build`] is pure; nothing here ever puts an alias, a note or a
+//! per-case row into its output.
 //!
 //! This file is the page; [`figures`] computes the numbers and [`csv`] writes them as CSV.
 
