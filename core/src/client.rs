@@ -59,9 +59,14 @@ pub enum ClientEvent {
     Unavailable { case: CaseId },
     /// The user's directory changed (cases added, removed, settings).
     DirectoryChanged,
-    /// A case is no longer listed for this user (reassigned away, or erased): it and its history
-    /// were removed from this device.
-    CaseRemoved { case: CaseId },
+    /// A case is no longer listed for this user (reassigned away, closed away, erased) and
+    /// holds changes the relay does not have yet: it stays on the device, sealed (no new edits,
+    /// not in the case list), until they have reached the relay.
+    HandingOver { case: CaseId, pending: usize },
+    /// A case is gone from this device with its history: no longer listed and nothing left to
+    /// hand over (`dropped == 0`), or refused by the relay while it still held `dropped`
+    /// unsynced changes (the case was erased, or the handover period ran out).
+    CaseRemoved { case: CaseId, dropped: usize },
 }
 
 /// What a step of the state machine produced.
@@ -219,6 +224,12 @@ impl SyncClient {
                 self.states.remove(&document_id);
                 out.events
                     .push(ClientEvent::Unavailable { case: document_id });
+                if cases.is_handing_over(&document_id) {
+                    // The relay no longer takes this case (erased, or the handover period is
+                    // over): erasure wins, and the app is told what was dropped.
+                    let dropped = cases.pending_for(&document_id)?;
+                    self.remove(document_id, dropped, cases, &mut out)?;
+                }
             }
             Message::Error(e) => {
                 return Err(match e.message.strip_prefix(CHANGES_REFUSED) {
@@ -286,8 +297,22 @@ impl SyncClient {
         Ok(())
     }
 
-    /// Makes the held cases match the directory: asks for newly listed cases, removes cases no
-    /// longer listed (with their history).
+    /// Removes a case and its history from the device and says so.
+    fn remove<S: Store>(
+        &mut self,
+        case: CaseId,
+        dropped: usize,
+        cases: &mut LocalCases<S>,
+        out: &mut Output,
+    ) -> Result<(), ClientError> {
+        cases.remove_case(&case)?;
+        self.states.remove(&case);
+        out.events.push(ClientEvent::CaseRemoved { case, dropped });
+        Ok(())
+    }
+
+    /// Makes the held cases match the directory: asks for newly listed cases; removes cases no
+    /// longer listed (with their history) once they hold nothing the relay lacks.
     fn follow_directory<S: Store>(
         &mut self,
         cases: &mut LocalCases<S>,
@@ -298,9 +323,15 @@ impl SyncClient {
         };
         for case in cases.case_ids() {
             if !directory.cases.contains_key(&case) {
-                cases.remove_case(&case)?;
-                self.states.remove(&case);
-                out.events.push(ClientEvent::CaseRemoved { case });
+                // Unsynced words survive a directory change: a case with pending changes is
+                // kept until the relay has them (the relay accepts them for a grace period).
+                let pending = cases.pending_for(&case)?;
+                if pending == 0 {
+                    self.remove(case, 0, cases, out)?;
+                } else {
+                    out.events.push(ClientEvent::HandingOver { case, pending });
+                    self.offer(case, cases, out)?;
+                }
             }
         }
         for case in directory.cases.keys() {
@@ -340,6 +371,11 @@ impl SyncClient {
                 let count = cases.confirm(&case, &heads)?;
                 if count > 0 {
                     out.events.push(ClientEvent::Confirmed { case, count });
+                }
+                if cases.is_handing_over(&case) && cases.pending_for(&case)? == 0 {
+                    // Everything it held has reached the relay: the handover is done.
+                    self.remove(case, 0, cases, out)?;
+                    return Ok(());
                 }
             }
         }

@@ -50,6 +50,10 @@ pub enum LocalError {
     /// The user may read this case but not change it (the relay would never accept the edit).
     #[error("this case is read-only for this user")]
     ReadOnly,
+    /// The case left this user's directory (reassigned, closed away): the device keeps it sealed
+    /// only until its unsynced changes have reached the relay, and takes no new edits.
+    #[error("this case was handed over; it takes no new edits")]
+    HandingOver,
     #[error("the stored actor id is damaged")]
     BadActor,
     #[error("the directory document is damaged")]
@@ -287,14 +291,17 @@ impl<S: Store> LocalCases<S> {
         if !self.cases.contains_key(case) {
             return Err(LocalError::UnknownCase);
         }
-        // A case the user may only read (a coordinator's team case): an edit could never sync.
-        if let Some(directory) = self.directory()
-            && directory
-                .cases
-                .get(case)
-                .is_some_and(|entry| entry.access == directory::CaseAccess::Read)
-        {
-            return Err(LocalError::ReadOnly);
+        if let Some(directory) = self.directory() {
+            match directory.cases.get(case) {
+                // A case the user may only read (a coordinator's team case): an edit could never
+                // sync.
+                Some(entry) if entry.access == directory::CaseAccess::Read => {
+                    return Err(LocalError::ReadOnly);
+                }
+                Some(_) => {}
+                // No longer listed: held only until its unsynced changes have reached the relay.
+                None => return Err(LocalError::HandingOver),
+            }
         }
         let doc = self.cases.get_mut(case).ok_or(LocalError::UnknownCase)?;
         let before = doc.heads();
@@ -425,6 +432,20 @@ impl<S: Store> LocalCases<S> {
         }
         self.persist(case, &new_bytes, &[])?;
         Ok(new_hashes.len())
+    }
+
+    /// Local changes of one case the relay has not confirmed yet.
+    pub fn pending_for(&self, case: &CaseId) -> Result<usize, LocalError> {
+        Ok(self.store.pending_changes(case)?.len())
+    }
+
+    /// Whether the case is held but no longer listed in the directory: it waits to hand over
+    /// its unsynced changes and is not shown in the case list.
+    pub fn is_handing_over(&self, case: &CaseId) -> bool {
+        self.cases.contains_key(case)
+            && self
+                .directory()
+                .is_some_and(|directory| !directory.cases.contains_key(case))
     }
 
     /// Local changes the relay has not confirmed yet, over all cases.

@@ -157,7 +157,7 @@ impl From<LocalError> for ApiError {
         match e {
             LocalError::UnknownCase => not_found("case"),
             LocalError::Locked => ApiError::Locked,
-            LocalError::ReadOnly => ApiError::ReadOnly,
+            LocalError::ReadOnly | LocalError::HandingOver => ApiError::ReadOnly,
             LocalError::BadActor | LocalError::BadDirectory => storage(&e),
             LocalError::Load(d) => storage(&d),
             // Every call of this library writes what the relay accepts: a refusal is a bug.

@@ -63,7 +63,19 @@ impl From<&net::SyncReport> for SyncReport {
         for event in &r.events {
             match event {
                 ClientEvent::CaseChanged { case, .. } => changed.push(case.to_string()),
-                ClientEvent::CaseRemoved { case } => removed.push(case.to_string()),
+                ClientEvent::CaseRemoved { case, dropped } => {
+                    removed.push(case.to_string());
+                    if *dropped > 0 {
+                        errors.push(format!(
+                            "case {case} was removed by the relay with {dropped} unsynced changes"
+                        ));
+                    }
+                }
+                ClientEvent::HandingOver { case, pending } => {
+                    errors.push(format!(
+                        "case {case} left this user's list; {pending} changes wait to hand over"
+                    ));
+                }
                 ClientEvent::Unavailable { case } => {
                     errors.push(format!("case {case} is not available at the relay"));
                 }

@@ -503,9 +503,12 @@ fn the_directory_brings_new_cases_and_takes_away_reassigned_ones() {
     assert!(session(&mut phone, &mut relay, None));
     assert_eq!(phone.cases.case_ids(), vec![first.id()]);
     assert!(
-        phone
-            .events
-            .contains(&ClientEvent::CaseRemoved { case: second.id() })
+        phone.events.contains(&ClientEvent::CaseRemoved {
+            case: second.id(),
+            dropped: 1
+        }),
+        "the relay no longer takes the case (as after erasure or the handover period): its \
+         unsynced contact is dropped, and the app is told"
     );
     assert!(
         phone
@@ -597,4 +600,121 @@ fn a_case_the_user_may_only_read_refuses_edits_on_the_device() {
     assert!(matches!(refused, Err(LocalError::ReadOnly)), "{refused:?}");
     assert_eq!(laptop.cases.pending_count().unwrap(), 0);
     assert_eq!(laptop.cases.doc(&team_case.id()).unwrap().heads(), heads);
+}
+
+#[test]
+fn a_case_reassigned_while_the_phone_holds_unsynced_contacts_hands_them_over_first() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let mut relay = SimRelay::new();
+    let mut phone = Device::new("phone", &mut rng);
+    let case = sample_case(&mut rng);
+    relay.add_case(&case, &[&phone.peer]);
+    let directory_id = CaseId::random(&mut rng);
+    relay.publish_directory(
+        directory_id,
+        &phone.peer,
+        &[(case.id(), "active", "readWrite")],
+    );
+    phone.cases.set_directory_id(directory_id).unwrap();
+    assert!(session(&mut phone, &mut relay, None));
+
+    // Saturday, offline: two contacts. Monday morning the coordinator reassigns the case; the
+    // relay still takes the former PRW's changes (the handover grace period).
+    log_contact(&mut phone, case.id(), &mut rng);
+    log_contact(&mut phone, case.id(), &mut rng);
+    let weekend: Vec<_> = phone
+        .cases
+        .read(&case.id())
+        .unwrap()
+        .contacts
+        .into_keys()
+        .collect();
+    relay.publish_directory(directory_id, &phone.peer, &[]);
+    phone.events.clear();
+
+    assert!(session(&mut phone, &mut relay, None));
+    let at_relay = CaseDoc::from_automerge(case.id(), relay.docs[&case.id()].clone())
+        .unwrap()
+        .read()
+        .unwrap();
+    for id in &weekend {
+        assert!(
+            at_relay.contacts.contains_key(id),
+            "every weekend contact reached the relay"
+        );
+    }
+    assert!(phone.events.contains(&ClientEvent::HandingOver {
+        case: case.id(),
+        pending: 2
+    }));
+    assert!(phone.events.contains(&ClientEvent::CaseRemoved {
+        case: case.id(),
+        dropped: 0
+    }));
+    assert!(
+        phone.cases.case_ids().is_empty(),
+        "then the phone lets the case go"
+    );
+    assert_eq!(phone.cases.pending_count().unwrap(), 0);
+}
+
+#[test]
+fn a_handed_over_case_takes_no_new_edits() {
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    let mut relay = SimRelay::new();
+    let mut phone = Device::new("phone", &mut rng);
+    let case = sample_case(&mut rng);
+    let other = sample_case(&mut rng);
+    relay.add_case(&case, &[&phone.peer]);
+    relay.add_case(&other, &[&phone.peer]);
+    let directory_id = CaseId::random(&mut rng);
+    relay.publish_directory(
+        directory_id,
+        &phone.peer,
+        &[
+            (case.id(), "active", "readWrite"),
+            (other.id(), "active", "readWrite"),
+        ],
+    );
+    phone.cases.set_directory_id(directory_id).unwrap();
+    assert!(session(&mut phone, &mut relay, None));
+    log_contact(&mut phone, case.id(), &mut rng);
+    // The directory moves on while the relay cannot take the changes yet (a cut connection
+    // right after the directory arrived).
+    relay.publish_directory(
+        directory_id,
+        &phone.peer,
+        &[(other.id(), "active", "readWrite")],
+    );
+    let mut directory = relay.docs[&directory_id].clone();
+    let (mut theirs, mut ours) = (sync::State::new(), sync::State::new());
+    for _ in 0..10 {
+        let to_phone = directory.generate_sync_message(&mut theirs);
+        let to_relay = phone.cases.generate_sync_message(&directory_id, &mut ours);
+        if to_phone.is_none() && to_relay.is_none() {
+            break;
+        }
+        if let Some(m) = to_phone {
+            phone
+                .cases
+                .receive_sync_message(&directory_id, &mut ours, m)
+                .unwrap();
+        }
+        if let Some(m) = to_relay {
+            directory.receive_sync_message(&mut theirs, m).unwrap();
+        }
+    }
+    assert!(phone.cases.is_handing_over(&case.id()));
+    let refused = phone.cases.edit(&case.id(), NOW, &mut rng, |doc, ctx| {
+        doc.log_contact(ctx, &sample_contact(NOW - 60_000))
+    });
+    assert!(
+        matches!(refused, Err(LocalError::HandingOver)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        phone.cases.pending_for(&case.id()).unwrap(),
+        1,
+        "the first one waits"
+    );
 }
