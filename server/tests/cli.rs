@@ -374,6 +374,20 @@ fn erase_case_leaves_no_plaintext_in_the_database_or_wal() {
     assert_eq!(json(&data, &["check"])["ok"], true);
 }
 
+/// Opens a case for ola with the CLI; returns its id, the database and its stored document.
+fn stored_case_of_ola(data: &Path) -> (CaseId, Db, Automerge) {
+    let created = json(
+        data,
+        &[
+            "admin", "case", "open", "--prw", "ola", "--alias", "Fjellrev", "--team", "North",
+        ],
+    );
+    let id: CaseId = created["caseId"].as_str().unwrap().parse().unwrap();
+    let db = Db::open_in(data).unwrap();
+    let bytes = db.read(|tx| docs::load(tx, &id)).unwrap().unwrap();
+    (id, db, Automerge::load(&bytes).unwrap())
+}
+
 /// A data dir written before the door check existed, holding a case nested 10,000 maps deep
 /// (stored with the relay's own store API): `check` names it, the server starts and stays
 /// healthy (its cache warm-up reads every case), and the case is reported, not read recursively.
@@ -382,16 +396,7 @@ fn a_stored_case_nested_ten_thousand_deep_is_reported_and_the_relay_still_starts
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     organisation(&data);
-    let created = json(
-        &data,
-        &[
-            "admin", "case", "open", "--prw", "ola", "--alias", "Fjellrev", "--team", "North",
-        ],
-    );
-    let id: CaseId = created["caseId"].as_str().unwrap().parse().unwrap();
-    let db = Db::open_in(&data).unwrap();
-    let bytes = db.read(|tx| docs::load(tx, &id)).unwrap().unwrap();
-    let mut doc = Automerge::load(&bytes).unwrap();
+    let (id, db, mut doc) = stored_case_of_ola(&data);
     let before = doc.get_heads();
     let mut tx = doc.transaction();
     let mut at = automerge::transaction::Transactable::put_object(
@@ -445,16 +450,7 @@ fn projections_take_prw_team_and_status_from_the_case_table() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let (ola, ingrid) = organisation(&data);
-    let created = json(
-        &data,
-        &[
-            "admin", "case", "open", "--prw", "ola", "--alias", "Fjellrev", "--team", "North",
-        ],
-    );
-    let id: CaseId = created["caseId"].as_str().unwrap().parse().unwrap();
-    let db = Db::open_in(&data).unwrap();
-    let bytes = db.read(|tx| docs::load(tx, &id)).unwrap().unwrap();
-    let mut doc = Automerge::load(&bytes).unwrap();
+    let (id, db, mut doc) = stored_case_of_ola(&data);
     let team = doc
         .get(automerge::ROOT, "team")
         .unwrap()
