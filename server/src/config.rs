@@ -48,6 +48,15 @@ pub struct Config {
     pub max_loaded_docs: usize,
     /// Largest WebSocket message accepted, in bytes.
     pub max_frame_bytes: usize,
+    /// Most operations one case document may hold; a device change beyond it is refused. A
+    /// two-year case with 700 contacts holds about 1/200 of the default (BENCHMARKS.md).
+    pub max_doc_ops: u64,
+    /// Bytes of changes one device may send per UTC day; beyond it its changes are refused until
+    /// the next day. A PRW's busy week is a few hundred kilobytes.
+    pub max_device_bytes_per_day: u64,
+    /// Check every device change against the case schema before keeping it (the door check).
+    /// Only for measuring what the check costs: never turn it off on a relay in use.
+    pub door_check: bool,
     /// Organisation name used when the data directory is first initialised.
     pub org_name: String,
 }
@@ -66,6 +75,9 @@ impl Default for Config {
             trust_forwarded_for: false,
             max_loaded_docs: 10_000,
             max_frame_bytes: 8 * 1024 * 1024,
+            max_doc_ops: 2_000_000,
+            max_device_bytes_per_day: 64 * 1024 * 1024,
+            door_check: true,
             org_name: "Peerlog".to_owned(),
         }
     }

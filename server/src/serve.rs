@@ -104,6 +104,9 @@ fn build_engine(
         storage_id,
         max_frame_bytes: config.max_frame_bytes,
         max_loaded_docs: config.max_loaded_docs,
+        check_content: config.door_check,
+        max_doc_ops: config.max_doc_ops,
+        max_device_bytes_per_day: config.max_device_bytes_per_day,
         ..SyncConfig::default()
     };
     let service = SyncService::new(storage, access, sync_config);

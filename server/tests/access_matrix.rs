@@ -1,5 +1,6 @@
 //! The authorisation matrix: every role × (own case, teammate's case, other team's case, unknown
-//! id, closed case, long-closed case, own directory, another user's directory) × (read, write),
+//! id, closed case, long-closed case, case handed over to a teammate within and after the grace
+//! period, own directory, another user's directory) × (read, write),
 //! each allowed or denied as specified in `access.rs`; plus the access log of coordinator reads.
 
 use std::sync::Arc;
@@ -69,6 +70,10 @@ fn world(now: i64) -> World {
             let long_closed = case(&north, &prw)?;
             cases::set_status(tx, &closed, CaseStatus::Closed, now - DAY)?;
             cases::set_status(tx, &long_closed, CaseStatus::Closed, now - 60 * DAY)?;
+            let handed_over = case(&north, &mate)?;
+            cases::record_handover(tx, &handed_over, &prw.id, now - DAY)?;
+            let long_handed_over = case(&north, &mate)?;
+            cases::record_handover(tx, &long_handed_over, &prw.id, now - 60 * DAY)?;
             let own_dir = |p: &Principal| {
                 identity::find_user(tx, p.user.as_str()).map(|u| u.unwrap().directory_doc)
             };
@@ -80,6 +85,8 @@ fn world(now: i64) -> World {
                 ("closed", closed),
                 ("long-closed", long_closed),
                 ("far-directory", far.directory_doc),
+                ("handed-over", handed_over),
+                ("long-handed-over", long_handed_over),
             ];
             let mut principals = Vec::new();
             for (name, p) in [
@@ -116,11 +123,15 @@ fn world(now: i64) -> World {
 /// What each role may do: (principal, target) → (read, write). Anything not listed: denied.
 fn expected(principal: &str, target: &str) -> (bool, bool) {
     match (principal, target) {
-        ("prw", "own" | "closed") => (true, true),
+        // Handover rule: the former PRW's devices may still hand over changes for the grace period.
+        ("prw", "own" | "closed" | "handed-over") => (true, true),
         ("prw", "long-closed") => (true, false),
         // The revoked device belongs to the same PRW: its directory is the PRW's own.
         ("prw", "own-directory(prw)" | "own-directory(revoked)") => (true, false),
-        ("coordinator", "own" | "teammate" | "closed" | "long-closed") => (true, false),
+        (
+            "coordinator",
+            "own" | "teammate" | "closed" | "long-closed" | "handed-over" | "long-handed-over",
+        ) => (true, false),
         ("coordinator", "own-directory(coordinator)") => (true, false),
         ("admin", "own-directory(admin)") => (true, false),
         _ => (false, false),
@@ -147,7 +158,7 @@ fn authorisation_matrix() {
             }
         }
     }
-    assert_eq!(rows, 4 * 11 * 2);
+    assert_eq!(rows, 4 * 13 * 2);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -218,4 +229,36 @@ fn a_reload_sees_reassignment_and_revocation() {
         .unwrap();
     policy.reload(&w.db).unwrap();
     assert_eq!(policy.access(&prw, &closed), Access::None);
+}
+
+#[test]
+fn a_handed_over_case_is_writable_for_the_grace_period_but_never_listed() {
+    let now = now_ms();
+    let w = world(now);
+    let snapshot = w.db.read(|tx| AccessSnapshot::load(tx)).unwrap();
+    let prw = &w.principals[0].1;
+    let target = |name| w.targets.iter().find(|(n, _)| *n == name).unwrap().1;
+    let listed: Vec<CaseId> = snapshot
+        .visible_cases(&prw.user, now)
+        .into_iter()
+        .map(|(case, _)| case.id)
+        .collect();
+    assert!(
+        !listed.contains(&target("handed-over")),
+        "not in the directory"
+    );
+    assert!(snapshot.is_handover_write(prw, &target("handed-over"), now));
+    assert!(!snapshot.is_handover_write(prw, &target("own"), now));
+    assert!(!snapshot.is_handover_write(prw, &target("long-handed-over"), now));
+    let grace = i64::from(peerlog_server::db::org::LostPhone::default().wipe_after_days) * DAY;
+    assert_eq!(
+        snapshot.decide(prw, &target("handed-over"), now - DAY + grace),
+        Access::ReadWrite,
+        "the last moment of the grace period"
+    );
+    assert_eq!(
+        snapshot.decide(prw, &target("handed-over"), now - DAY + grace + 1),
+        Access::None,
+        "the grace period is the lost-phone wipe period"
+    );
 }

@@ -355,6 +355,96 @@ async fn reassignment_moves_a_case_and_a_revoked_phone_wipes() {
     .expect("finishes in time");
 }
 
+/// The handover rule's edge: the case is reassigned while the former PRW's phone still holds
+/// contacts it logged offline. Nothing is lost: the phone keeps the case sealed, hands the
+/// contacts over on its next sync (the relay accepts them for the grace period and logs them as a
+/// handover), then drops the case; the new PRW's phone gets every contact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_reassigned_while_its_phone_holds_unsynced_contacts_loses_none() {
+    tokio::time::timeout(Duration::from_secs(120), async {
+        let relay = LiveRelay::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        relay.admin(&["team", "add", "North"]).await;
+        for user in ["anna", "bjorn"] {
+            relay
+                .admin(&["user", "add", user, "--role", "prw", "--team", "North"])
+                .await;
+        }
+        let moving = open_case(&relay, "anna", "North", "Ekorn").await;
+        let staying = open_case(&relay, "anna", "North", "Elg").await;
+        let mut a = TestDevice::enrol(&relay, dir.path(), "anna", "anna-phone", 21).await;
+        let mut b = TestDevice::enrol(&relay, dir.path(), "bjorn", "bjorn-phone", 22).await;
+        sync_until_holds(&mut a, &[moving, staying]).await;
+        a.log_contact(&moving, FRIDAY, "synced on friday");
+        sync_ok(&mut a).await;
+
+        // The weekend without signal, then Monday's reassignment before the phone syncs.
+        a.log_contact(&moving, FRIDAY + 24 * HOUR, "saturday, offline");
+        a.log_contact(&moving, FRIDAY + 48 * HOUR, "sunday, offline");
+        assert_eq!(a.cases.pending_for(&moving).unwrap(), 2);
+        relay
+            .admin(&["case", "reassign", &moving.to_string(), "--prw", "bjorn"])
+            .await;
+        // Bjorn's phone getting the case shows the relay has taken in the reassignment.
+        sync_until_holds(&mut b, &[moving]).await;
+        assert_eq!(b.cases.read(&moving).unwrap().contacts.len(), 1);
+
+        sync_until_holds(&mut a, &[staying]).await;
+        assert_eq!(a.cases.pending_count().unwrap(), 0);
+        let at_relay = peerlog_core::document::CaseDoc::from_automerge(
+            moving,
+            relay.doc(&moving).expect("the relay holds the case"),
+        )
+        .and_then(|doc| doc.read())
+        .unwrap();
+        let notes: Vec<&str> = at_relay
+            .contacts
+            .values()
+            .map(|c| c.note.as_str())
+            .collect();
+        for note in ["synced on friday", "saturday, offline", "sunday, offline"] {
+            assert!(notes.contains(&note), "the relay has {note:?}");
+        }
+
+        let mut got = 0;
+        for _ in 0..40 {
+            sync_ok(&mut b).await;
+            got = b.cases.read(&moving).unwrap().contacts.len();
+            if got == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert_eq!(got, 3, "bjorn's phone has the weekend's contacts");
+
+        // The relay logged the weekend's contacts as a handover by anna's phone.
+        let device = a.enrolment().device_id.to_string();
+        let mut logged = false;
+        for _ in 0..40 {
+            let log = relay
+                .admin(&["access-log", "--case", &moving.to_string()])
+                .await;
+            logged =
+                log.as_array().expect("entries").iter().any(|e| {
+                    e["action"] == "sync-write-handover" && e["deviceId"] == device.as_str()
+                });
+            if logged {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert!(logged, "a sync-write-handover row for anna's phone");
+
+        assert!(
+            a.cases.doc(&moving).is_none(),
+            "once handed over, the case left anna's phone"
+        );
+        relay.stop().await;
+    })
+    .await
+    .expect("finishes in time");
+}
+
 /// Sum of the raw sizes of the changes a device made since `before` (the physical floor).
 fn raw_change_bytes(
     d: &TestDevice,

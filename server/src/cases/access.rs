@@ -9,7 +9,10 @@
 //!   closed, so contacts logged offline before the phone learnt of the closing still arrive
 //!   (nothing written offline is lost; core refuses *new* edits of a closed case on the phone).
 //!   After that period a phone that has not synced has destroyed its keys, and the PRW keeps
-//!   read access only. A PRW loses all access to a case reassigned to someone else;
+//!   read access only. A PRW loses all access to a case reassigned to someone else, except that
+//!   their devices may still sync it for the same grace period after the reassignment (the
+//!   handover rule: changes made while it was theirs reach the relay, logged as handover
+//!   writes; the case is not in their directory);
 //! - a coordinator reads the cases of their teams (any status) and writes none;
 //! - an admin sees no case content;
 //! - each user's devices read that user's directory document; nobody writes it but the relay;
@@ -55,8 +58,12 @@ pub struct AccessSnapshot {
     devices: HashMap<DeviceId, (UserId, DeviceStatus)>,
     cases: HashMap<CaseId, CaseRow>,
     directories: HashMap<CaseId, UserId>,
-    /// How long after closing a case its PRW may still write to it.
-    closed_write_grace_ms: i64,
+    /// (case, former PRW) → when the case was handed over to someone else.
+    handovers: HashMap<(CaseId, UserId), i64>,
+    /// How long after closing a case its PRW may still write to it, and after a reassignment
+    /// the former PRW (DESIGN.md "Handover rule"): the lost-phone wipe period, after which a
+    /// phone that has not synced has destroyed its keys anyway.
+    write_grace_ms: i64,
 }
 
 impl AccessSnapshot {
@@ -66,7 +73,7 @@ impl AccessSnapshot {
             .map(|o| o.settings.lost_phone.wipe_after_days)
             .unwrap_or(org::LostPhone::default().wipe_after_days);
         let mut snap = Self {
-            closed_write_grace_ms: i64::from(grace_days) * DAY_MS,
+            write_grace_ms: i64::from(grace_days) * DAY_MS,
             ..Self::default()
         };
         for user in identity::list_users(conn)? {
@@ -85,6 +92,9 @@ impl AccessSnapshot {
         }
         for case in cases::list(conn)? {
             snap.cases.insert(case.id, case);
+        }
+        for (case, former, at) in cases::handovers(conn)? {
+            snap.handovers.insert((case, former), at);
         }
         Ok(snap)
     }
@@ -110,7 +120,31 @@ impl AccessSnapshot {
         let Some(case) = self.cases.get(doc) else {
             return Access::None;
         };
-        self.case_access(owner, user, case, now)
+        match self.case_access(owner, user, case, now) {
+            Access::None if self.handing_over(owner, user, case, now) => Access::ReadWrite,
+            access => access,
+        }
+    }
+
+    /// A PRW whose case was reassigned to someone else within the grace period: their devices
+    /// may still sync it, so that changes made while it was theirs reach the relay. The case is
+    /// not in their directory (their phone holds it sealed until it has handed over).
+    fn handing_over(&self, id: &UserId, user: &UserGrant, case: &CaseRow, now: i64) -> bool {
+        user.role == Role::Prw
+            && case.prw != *id
+            && self
+                .handovers
+                .get(&(case.id, id.clone()))
+                .is_some_and(|at| now.saturating_sub(*at) <= self.write_grace_ms)
+    }
+
+    /// Whether `who` writes `doc` only under the handover rule (a reassigned case's former PRW).
+    pub fn is_handover_write(&self, who: &Principal, doc: &CaseId, now: i64) -> bool {
+        let (Some(user), Some(case)) = (self.users.get(&who.user), self.cases.get(doc)) else {
+            return false;
+        };
+        self.case_access(&who.user, user, case, now) == Access::None
+            && self.handing_over(&who.user, user, case, now)
     }
 
     /// What `user` may do with one case.
@@ -120,7 +154,7 @@ impl AccessSnapshot {
                 let grace_over = case.status == CaseStatus::Closed
                     && case
                         .closed_at
-                        .is_some_and(|at| now.saturating_sub(at) > self.closed_write_grace_ms);
+                        .is_some_and(|at| now.saturating_sub(at) > self.write_grace_ms);
                 if grace_over {
                     Access::Read
                 } else {
@@ -247,9 +281,9 @@ impl CachedAccess {
         log.pending.push((who, doc, now, access_log::Action::Read));
     }
 
-    /// Queues an access-log row for a device write the door check refused (written with the
-    /// reads, by the watch loop).
-    fn note_refused(&self, who: &Principal, doc: CaseId, now: i64) {
+    /// Queues an access-log row for a device write the door check refused, or one it let in
+    /// under the handover rule (written with the reads, by the watch loop).
+    fn note_write(&self, who: &Principal, doc: CaseId, now: i64, action: access_log::Action) {
         let Ok(mut log) = self.reads.lock() else {
             return;
         };
@@ -257,8 +291,7 @@ impl CachedAccess {
             log.dropped += 1;
             return;
         }
-        log.pending
-            .push((who.clone(), doc, now, access_log::Action::WriteRefused));
+        log.pending.push((who.clone(), doc, now, action));
     }
 
     /// Writes queued coordinator reads to the access log (one transaction). Returns how many.
@@ -320,7 +353,9 @@ impl AccessPolicy for CachedAccess {
         am: &Automerge,
         changes: &[&Change],
     ) -> Result<(), WriteRefused> {
-        let verdict = if self.snapshot().is_case(doc) {
+        let snap = self.snapshot();
+        let now = (self.clock)();
+        let verdict = if snap.is_case(doc) {
             check_device_changes(am, changes)
                 .map(|_| ())
                 .map_err(|refusal| WriteRefused {
@@ -333,8 +368,12 @@ impl AccessPolicy for CachedAccess {
                 reason: "this document is written by the relay only".to_owned(),
             })
         };
-        if verdict.is_err() {
-            self.note_refused(who, *doc, (self.clock)());
+        match verdict {
+            Err(_) => self.note_write(who, *doc, now, access_log::Action::WriteRefused),
+            Ok(()) if snap.is_handover_write(who, doc, now) => {
+                self.note_write(who, *doc, now, access_log::Action::HandoverWrite)
+            }
+            Ok(()) => {}
         }
         verdict
     }

@@ -208,6 +208,9 @@ pub fn reassign_case(db: &Db, id: &CaseId, prw: &str, now: i64) -> Result<UserId
         if !user.teams.contains(&case.team) {
             return Err(CaseworkError::NotInTeam);
         }
+        if case.prw != user.id {
+            cases::record_handover(tx, id, &case.prw, now)?;
+        }
         cases::reassign(tx, id, &user.id)?;
         outbox::push(
             tx,

@@ -30,6 +30,8 @@ texts! {
     act_read: "Coordinator device received the case", "Koordinatorens enhet mottok saken";
     act_erase: "Case erased", "Saken slettet";
     act_open: "Opened in the dashboard", "Åpnet i dashbordet";
+    act_write_refused: "Device changes refused (not allowed content)", "Endringer fra enheten avvist (innhold som ikke er tillatt)";
+    act_handover_write: "Former PRW's device handed over changes", "Enheten til forrige erfaringskonsulent leverte endringer";
     log_empty: "The log is empty.", "Loggen er tom.";
 }
 
@@ -47,6 +49,8 @@ fn action_name(lang: Lang, code: &str) -> Option<&'static str> {
         "read" => t.act_read,
         "erase" => t.act_erase,
         "open" => t.act_open,
+        "sync-write-refused" => t.act_write_refused,
+        "sync-write-handover" => t.act_handover_write,
         _ => return None,
     })
 }

@@ -22,6 +22,9 @@ pub enum Action {
     Open,
     /// A device's changes to a case were refused at the door (schema, relay-owned field, quota).
     WriteRefused,
+    /// A former PRW's device handed over changes to a case reassigned to someone else (accepted
+    /// for the grace period under the handover rule).
+    HandoverWrite,
 }
 
 impl Action {
@@ -32,6 +35,7 @@ impl Action {
             Action::Erase => "erase",
             Action::Open => "open",
             Action::WriteRefused => "sync-write-refused",
+            Action::HandoverWrite => "sync-write-handover",
         }
     }
 }

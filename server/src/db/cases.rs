@@ -93,6 +93,46 @@ pub fn set_status(
     Ok(())
 }
 
+/// Records that `former` held the case until `at` (a reassignment): their devices' unsynced
+/// changes are accepted for the handover grace period. A later handover of the same PRW
+/// replaces the time.
+pub fn record_handover(
+    conn: &Connection,
+    id: &CaseId,
+    former: &UserId,
+    at: i64,
+) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO case_handovers (case_id, former_prw, handed_over_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (case_id, former_prw) DO UPDATE SET handed_over_at = excluded.handed_over_at",
+        params![id.to_string(), former.as_str(), at],
+    )
+    .step("recording a handover")?;
+    Ok(())
+}
+
+/// Every recorded handover: (case, former PRW, when).
+pub fn handovers(conn: &Connection) -> Result<Vec<(CaseId, UserId, i64)>, DbError> {
+    let mut stmt = conn
+        .prepare("SELECT case_id, former_prw, handed_over_at FROM case_handovers")
+        .step("listing handovers")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .step("listing handovers")?
+        .collect::<Result<Vec<_>, _>>()
+        .step("listing handovers")?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(case, prw, at)| Some((case.parse().ok()?, prw.parse().ok()?, at)))
+        .collect())
+}
+
 pub fn reassign(conn: &Connection, id: &CaseId, prw: &UserId) -> Result<(), DbError> {
     conn.execute(
         "UPDATE cases SET prw_id = ?2 WHERE id = ?1",
@@ -105,5 +145,10 @@ pub fn reassign(conn: &Connection, id: &CaseId, prw: &UserId) -> Result<(), DbEr
 pub fn delete(conn: &Connection, id: &CaseId) -> Result<(), DbError> {
     conn.execute("DELETE FROM cases WHERE id = ?1", params![id.to_string()])
         .step("deleting a case row")?;
+    conn.execute(
+        "DELETE FROM case_handovers WHERE case_id = ?1",
+        params![id.to_string()],
+    )
+    .step("deleting a case's handovers")?;
     Ok(())
 }

@@ -205,6 +205,25 @@ pub const MIGRATIONS: &[Migration] = &[
             INSERT INTO doc_versions (doc, version) SELECT DISTINCT doc, 0 FROM doc_chunks;
         ",
     },
+    // Handovers: who held a case before it was reassigned, and when, so that the former PRW's
+    // unsynced changes are still accepted for a grace period (DESIGN.md "Handover rule").
+    Migration {
+        version: 4,
+        sql: "
+            CREATE TABLE case_handovers (
+                case_id TEXT NOT NULL,
+                former_prw TEXT NOT NULL,
+                handed_over_at INTEGER NOT NULL,
+                PRIMARY KEY (case_id, former_prw)
+            ) STRICT, WITHOUT ROWID;
+            CREATE TRIGGER case_handovers_changed_i AFTER INSERT ON case_handovers BEGIN
+                UPDATE change_counter SET n = n + 1;
+            END;
+            CREATE TRIGGER case_handovers_changed_u AFTER UPDATE ON case_handovers BEGIN
+                UPDATE change_counter SET n = n + 1;
+            END;
+        ",
+    },
 ];
 
 /// The schema version this relay writes.
