@@ -401,7 +401,7 @@ impl CaseDoc {
         reason: Option<&str>,
     ) -> Result<()> {
         let reason = reason
-            .map(|r| validate::text("closedReason", r, validate::TAG_MAX_CHARS, true))
+            .map(|r| validate::text("closedReason", r, validate::REASON_MAX_CHARS, true))
             .transpose()?;
         if status == CaseStatus::Closed && reason.is_none() {
             return Err(invalid("closedReason", Problem::Empty).into());

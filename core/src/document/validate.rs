@@ -12,10 +12,14 @@ pub const SHORT_TEXT_MAX_CHARS: usize = 500;
 pub const PLAN_TEXT_MAX_CHARS: usize = 4_000;
 /// Longest alias, in characters.
 pub const ALIAS_MAX_CHARS: usize = 40;
-/// Longest closing reason, interest or background tag, in characters.
-pub const TAG_MAX_CHARS: usize = 80;
-/// Most tags (interests, background) a profile holds.
+/// Longest closing reason, in characters.
+pub const REASON_MAX_CHARS: usize = 80;
+/// Longest interest or background tag, in characters: a word or two.
+pub const TAG_MAX_CHARS: usize = 40;
+/// Most tags (interests, background) a case or a PRW's profile holds.
 pub const TAGS_MAX: usize = 20;
+/// Earliest birth year Peerlog takes.
+pub const BIRTH_YEAR_MIN: i32 = 1900;
 /// Longest single contact: a whole day accompanying someone, not more.
 pub const CONTACT_MAX_MINUTES: i64 = 16 * 60;
 /// How far in the future a contact may start: allows for clock skew and logging an appointment
@@ -89,7 +93,10 @@ pub(crate) fn text(
     Ok(trimmed.to_owned())
 }
 
-pub(crate) fn tags(field: &'static str, values: &[String]) -> Result<Vec<String>, Invalid> {
+/// Checks interest or background tags, as the relay's dashboard and CLI and the document itself
+/// take them: each trimmed and non-empty, at most [`TAG_MAX_CHARS`], no control characters, at
+/// most [`TAGS_MAX`]. Returns them trimmed, repeats dropped.
+pub fn tags(field: &'static str, values: &[String]) -> Result<Vec<String>, Invalid> {
     if values.len() > TAGS_MAX {
         return Err(invalid(field, Problem::TooMany { max: TAGS_MAX }));
     }
@@ -129,11 +136,15 @@ pub(crate) fn tz_offset(offset_min: i32) -> Result<i32, Invalid> {
     }
 }
 
-pub(crate) fn birth_year(year: i32, now: UnixMillis) -> Result<i32, Invalid> {
-    let this_year = jiff::Timestamp::from_millisecond(now)
+/// Checks a birth year: [`BIRTH_YEAR_MIN`] to the latest year that has begun anywhere on Earth
+/// at `now` (UTC+14 reaches a new year first), so no organisation's time zone refuses its own
+/// current year and every caller needs only the clock.
+pub fn birth_year(year: i32, now: UnixMillis) -> Result<i32, Invalid> {
+    const EARLIEST_ZONE_AHEAD_MS: i64 = 14 * 60 * 60 * 1000;
+    let this_year = jiff::Timestamp::from_millisecond(now.saturating_add(EARLIEST_ZONE_AHEAD_MS))
         .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).year())
         .unwrap_or(i16::MAX);
-    if (1900..=i32::from(this_year)).contains(&year) {
+    if (BIRTH_YEAR_MIN..=i32::from(this_year)).contains(&year) {
         Ok(year)
     } else {
         Err(invalid("birthYear", Problem::OutOfRange))
@@ -237,5 +248,50 @@ mod tests {
             Err(invalid("mode", Problem::UnknownCategory))
         );
         assert_eq!(code::<ContactMode>("mode", "phone"), Ok(ContactMode::Phone));
+    }
+
+    #[test]
+    fn tags_are_trimmed_deduplicated_and_bounded() {
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            tags("interests", &owned(&[" fishing ", "music", "fishing"])),
+            Ok(owned(&["fishing", "music"]))
+        );
+        assert_eq!(
+            tags("interests", &owned(&[&"ø".repeat(TAG_MAX_CHARS)])).map(|t| t.len()),
+            Ok(1)
+        );
+        assert_eq!(
+            tags("interests", &owned(&[&"x".repeat(TAG_MAX_CHARS + 1)])),
+            Err(invalid(
+                "interests",
+                Problem::TooLong { max: TAG_MAX_CHARS }
+            ))
+        );
+        let many: Vec<String> = (0..=TAGS_MAX).map(|i| format!("t{i}")).collect();
+        assert_eq!(
+            tags("background", &many),
+            Err(invalid("background", Problem::TooMany { max: TAGS_MAX }))
+        );
+        assert_eq!(
+            tags("background", &owned(&["a\u{7}b"])),
+            Err(invalid("background", Problem::ControlCharacters))
+        );
+    }
+
+    #[test]
+    fn a_birth_year_is_from_1900_to_the_year_begun_somewhere() {
+        // 2026-12-31T12:00:00Z: already 2027 in Kiribati (UTC+14), not yet in Oslo.
+        let new_years_eve_noon = 1_798_718_400_000;
+        assert_eq!(birth_year(1900, new_years_eve_noon), Ok(1900));
+        assert_eq!(birth_year(2027, new_years_eve_noon), Ok(2027));
+        assert!(birth_year(1899, new_years_eve_noon).is_err());
+        assert!(birth_year(2028, new_years_eve_noon).is_err());
+        // 2026-06-01: 2027 has begun nowhere.
+        assert!(birth_year(2027, 1_780_272_000_000).is_err());
+        assert!(
+            birth_year(2026, i64::MAX).is_ok(),
+            "no overflow at the end of time"
+        );
     }
 }

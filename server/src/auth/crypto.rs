@@ -46,7 +46,8 @@ pub fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
 
 /// Compares two secrets without leaking where they differ through timing.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
 }
 
 /// Checks an Ed25519 signature by `public_key` over `message`.

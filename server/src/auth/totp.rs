@@ -4,6 +4,7 @@
 //! from drawing the secret; the caller passes the time.
 
 use super::crypto::{self, CryptoError};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Seconds per step.
 pub const STEP_SECS: i64 = 30;
@@ -79,36 +80,13 @@ pub fn verify(
 
 /// RFC 4648 base32 without padding, the form authenticator apps expect for the secret.
 pub fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &byte in bytes {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
-    }
-    out
+    data_encoding::BASE32_NOPAD.encode(bytes)
 }
 
 /// The `otpauth://` URI an authenticator app scans (as a QR code) or takes as text. `account` is
 /// the user's login name, which the app shows next to the codes.
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    char::from(b).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
+    let enc = |s: &str| utf8_percent_encode(s, URI_COMPONENT).to_string();
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
         enc(issuer),
@@ -117,6 +95,13 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
         enc(issuer)
     )
 }
+
+/// Everything but RFC 3986's unreserved characters is escaped.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {

@@ -1,24 +1,20 @@
 //! Form input shared by the dashboard's pages: the CSRF-only form, comma-separated tags, birth
 //! years and caseload limits, each refused with a [`FieldProblem`] the page names next to the
-//! field.
+//! field. Tags and birth years are checked by core's rules, the ones the CLI and the case
+//! document use.
 
+use peerlog_core::document::validate::{self, BIRTH_YEAR_MIN, Problem, TAG_MAX_CHARS, TAGS_MAX};
 use serde::Deserialize;
 
 use super::i18n::{Lang, texts};
 
 texts! {
-    err_too_many: "has more than 20 tags", "har flere enn 20 ord";
-    err_too_long: "has a tag longer than 40 characters", "har et ord som er lengre enn 40 tegn";
+    err_too_many: "has more than {} tags", "har flere enn {} ord";
+    err_too_long: "has a tag longer than {} characters", "har et ord som er lengre enn {} tegn";
     err_control: "contains characters that are not allowed", "inneholder tegn som ikke er tillatt";
-    err_year: "must be empty or a year from 1900 to this year", "må være tomt eller et år fra 1900 til i år";
+    err_year: "must be empty or a year from {} to this year", "må være tomt eller et år fra {} til i år";
     err_max_cases: "must be empty or a whole number from 0 to 100", "må være tomt eller et heltall fra 0 til 100";
 }
-
-/// Most tags (interests, background) a profile or a new case holds.
-pub(crate) const TAGS_MAX: usize = 20;
-
-/// Longest tag, in characters.
-pub(crate) const TAG_MAX_CHARS: usize = 40;
 
 /// Largest caseload a profile may name.
 pub(crate) const MAX_CASES_LIMIT: u32 = 100;
@@ -41,56 +37,45 @@ pub(crate) enum FieldProblem {
 
 impl FieldProblem {
     /// The problem in words (after the field's label).
-    pub(crate) fn message(self, lang: Lang) -> &'static str {
+    pub(crate) fn message(self, lang: Lang) -> String {
         let t = t(lang);
+        let with = |text: &str, n: String| text.replacen("{}", &n, 1);
         match self {
-            FieldProblem::TooManyTags => t.err_too_many,
-            FieldProblem::TagTooLong => t.err_too_long,
-            FieldProblem::ControlCharacters => t.err_control,
-            FieldProblem::BadYear => t.err_year,
-            FieldProblem::BadMaxCases => t.err_max_cases,
+            FieldProblem::TooManyTags => with(t.err_too_many, TAGS_MAX.to_string()),
+            FieldProblem::TagTooLong => with(t.err_too_long, TAG_MAX_CHARS.to_string()),
+            FieldProblem::ControlCharacters => t.err_control.to_owned(),
+            FieldProblem::BadYear => with(t.err_year, BIRTH_YEAR_MIN.to_string()),
+            FieldProblem::BadMaxCases => t.err_max_cases.to_owned(),
         }
     }
 }
 
-/// Comma-separated tags: trimmed, empty ones dropped, duplicates dropped, at most [`TAGS_MAX`]
-/// of at most [`TAG_MAX_CHARS`] characters each.
+/// Comma-separated tags, checked by core's rule ([`validate::tags`]): empty ones dropped,
+/// repeats dropped.
 pub(crate) fn parse_tags(input: &str) -> Result<Vec<String>, FieldProblem> {
-    let mut out: Vec<String> = Vec::new();
-    for tag in input.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        if tag.chars().any(char::is_control) {
-            return Err(FieldProblem::ControlCharacters);
-        }
-        if tag.chars().count() > TAG_MAX_CHARS {
-            return Err(FieldProblem::TagTooLong);
-        }
-        if !out.iter().any(|t| t == tag) {
-            out.push(tag.to_owned());
-        }
-    }
-    if out.len() > TAGS_MAX {
-        return Err(FieldProblem::TooManyTags);
-    }
-    Ok(out)
+    let typed: Vec<String> = input
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    validate::tags("tags", &typed).map_err(|e| match e.problem {
+        Problem::TooMany { .. } => FieldProblem::TooManyTags,
+        Problem::TooLong { .. } => FieldProblem::TagTooLong,
+        _ => FieldProblem::ControlCharacters,
+    })
 }
 
-/// The current year in the organisation's time zone.
-pub(crate) fn current_year(now: i64, tz: &jiff::tz::TimeZone) -> i32 {
-    jiff::Timestamp::from_millisecond(now)
-        .map(|ts| i32::from(ts.to_zoned_datetime(tz.clone()).year()))
-        .unwrap_or(i32::from(i16::MAX))
-}
-
-/// An optional birth year: empty, or 1900 to `this_year`.
-pub(crate) fn parse_birth_year(input: &str, this_year: i32) -> Result<Option<i32>, FieldProblem> {
+/// An optional birth year, checked by core's rule ([`validate::birth_year`]).
+pub(crate) fn parse_birth_year(input: &str, now: i64) -> Result<Option<i32>, FieldProblem> {
     let input = input.trim();
     if input.is_empty() {
         return Ok(None);
     }
-    match input.parse::<i32>() {
-        Ok(year) if (1900..=this_year).contains(&year) => Ok(Some(year)),
-        _ => Err(FieldProblem::BadYear),
-    }
+    let year = input.parse::<i32>().map_err(|_| FieldProblem::BadYear)?;
+    validate::birth_year(year, now)
+        .map(Some)
+        .map_err(|_| FieldProblem::BadYear)
 }
 
 /// An optional caseload limit: empty, or 0 to [`MAX_CASES_LIMIT`].
@@ -131,20 +116,28 @@ mod tests {
             .collect::<Vec<_>>()
             .join(",");
         assert_eq!(parse_tags(&twenty).map(|t| t.len()), Ok(20));
-        assert_eq!(parse_tags(&"x".repeat(41)), Err(FieldProblem::TagTooLong));
-        assert_eq!(parse_tags(&"ø".repeat(40)).map(|t| t.len()), Ok(1));
+        assert_eq!(
+            parse_tags(&"x".repeat(TAG_MAX_CHARS + 1)),
+            Err(FieldProblem::TagTooLong)
+        );
+        assert_eq!(
+            parse_tags(&"ø".repeat(TAG_MAX_CHARS)).map(|t| t.len()),
+            Ok(1)
+        );
         assert_eq!(parse_tags("a\u{7}b"), Err(FieldProblem::ControlCharacters));
     }
 
     #[test]
     fn years_and_caseloads_are_optional_and_bounded() {
-        assert_eq!(parse_birth_year("", 2026), Ok(None));
-        assert_eq!(parse_birth_year(" 1984 ", 2026), Ok(Some(1984)));
-        assert_eq!(parse_birth_year("1900", 2026), Ok(Some(1900)));
-        assert_eq!(parse_birth_year("2026", 2026), Ok(Some(2026)));
+        // 2026-06-01T00:00:00Z
+        let june = 1_780_272_000_000;
+        assert_eq!(parse_birth_year("", june), Ok(None));
+        assert_eq!(parse_birth_year(" 1984 ", june), Ok(Some(1984)));
+        assert_eq!(parse_birth_year("1900", june), Ok(Some(1900)));
+        assert_eq!(parse_birth_year("2026", june), Ok(Some(2026)));
         for bad in ["1899", "2027", "nineteen", "19.5", "-1"] {
             assert_eq!(
-                parse_birth_year(bad, 2026),
+                parse_birth_year(bad, june),
                 Err(FieldProblem::BadYear),
                 "{bad}"
             );
@@ -171,7 +164,8 @@ mod tests {
                 FieldProblem::BadYear,
                 FieldProblem::BadMaxCases,
             ] {
-                assert!(!p.message(lang).is_empty());
+                let message = p.message(lang);
+                assert!(!message.is_empty() && !message.contains("{}"), "{message}");
             }
         }
     }

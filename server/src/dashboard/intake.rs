@@ -143,10 +143,9 @@ fn check(
     } else if alias.chars().any(char::is_control) {
         errors.push(format!("{} {}", t.alias, t.control));
     }
-    let this_year = forms::current_year(scope.now, scope.settings.time_zone());
     let mut field =
         |label: &str, p: FieldProblem| errors.push(format!("{label} {}", p.message(lang)));
-    let birth_year = forms::parse_birth_year(&form.birth_year, this_year)
+    let birth_year = forms::parse_birth_year(&form.birth_year, scope.now)
         .map_err(|p| field(t.birth_year, p))
         .ok();
     let interests = forms::parse_tags(&form.interests)

@@ -13,9 +13,7 @@ use maud::{Markup, html};
 use peerlog_core::ids::UserId;
 use serde::Deserialize;
 
-use super::forms::{
-    FieldProblem, current_year, join_tags, parse_birth_year, parse_max_cases, parse_tags,
-};
+use super::forms::{FieldProblem, join_tags, parse_birth_year, parse_max_cases, parse_tags};
 use super::i18n::{Lang, texts};
 use super::layout::{csrf_field, page};
 use super::scope::Scope;
@@ -177,12 +175,11 @@ async fn save_profile(
     viewer.check_csrf(&form.csrf)?;
     let (scope, prw) = editable_prw(&state, &viewer, &id).await?;
     let t = t(viewer.lang);
-    let this_year = current_year(scope.now, scope.settings.time_zone());
     let mut errors = Vec::new();
     let interests = parse_tags(&form.interests).map_err(|p| errors.push((t.interests, p)));
     let background = parse_tags(&form.background).map_err(|p| errors.push((t.background, p)));
     let birth_year =
-        parse_birth_year(&form.birth_year, this_year).map_err(|p| errors.push((t.birth_year, p)));
+        parse_birth_year(&form.birth_year, scope.now).map_err(|p| errors.push((t.birth_year, p)));
     let max_cases = parse_max_cases(&form.max_cases).map_err(|p| errors.push((t.max_cases, p)));
     let (Ok(interests), Ok(background), Ok(birth_year), Ok(max_cases)) =
         (interests, background, birth_year, max_cases)
